@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server on embedded defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+MODEL=$(.venv/bin/python -m hotline.training --print-path)
+export TF_CPP_MIN_LOG_LEVEL=2
+mkdir -p var/log
+
+.venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
+ACTIONS_PID=$!
+trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
+
+sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.run.yml
+
+(
+  for _ in $(seq 1 180); do
+    if curl -fs "http://localhost:${RASA_PORT}/status" >/dev/null 2>&1; then
+      cat <<TXT
+
+==================================================================
+Ассистент горячей линии запущен: http://localhost:${RASA_PORT}
+
+Сообщение через REST:
+  curl -s -X POST http://localhost:${RASA_PORT}/webhooks/rest/webhook \\
+       -H 'Content-Type: application/json' \\
+       -d '{"sender": "demo", "message": "какие документы нужны для загранпаспорта"}'
+
+Интерактивная консоль (в другом терминале):  make shell
+Журнал сервера действий:                      var/log/actions.log
+Остановить: Ctrl+C
+==================================================================
+TXT
+      exit 0
+    fi
+    sleep 1
+  done
+  echo "Rasa server did not answer on port ${RASA_PORT} within 3 minutes" >&2
+) &
+
+exec_rasa() {
+  .venv/bin/python -m rasa run --enable-api --cors "*" --port "$RASA_PORT" \
+    --model "$MODEL" --endpoints var/endpoints.run.yml --credentials credentials.yml
+}
+exec_rasa

@@ -1,0 +1,96 @@
+"""Shared fixtures: the trained model (once per run), a loaded agent, running
+servers, and tracker/dispatcher builders for action tests."""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+
+from hotline.local_servers import LocalServers
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def load_yaml(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@pytest.fixture(scope="session")
+def domain_yaml() -> Dict[str, Any]:
+    return load_yaml(ROOT / "domain.yml")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """Train once per test session; reuse the model if nothing changed."""
+    from hotline.training import train
+
+    return train()
+
+
+@pytest.fixture(scope="session")
+def agent(trained_model: Path):
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(trained_model))
+
+
+@pytest.fixture(scope="session")
+def parse(agent):
+    """Parse a text with the trained NLU (synchronous helper)."""
+    loop = asyncio.new_event_loop()
+
+    def _parse(text: str) -> Dict[str, Any]:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    yield _parse
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def servers(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
+    running = LocalServers(tmp_path_factory.mktemp("servers"), trained_model)
+    yield running
+    running.stop()
+
+
+# --- action test helpers (the rasa-sdk objects the action server builds) ---
+
+def user_event(intent: str, text: str = "", entities: Optional[List[Dict[str, Any]]] = None,
+               confidence: float = 0.95) -> Dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": confidence},
+                       "entities": entities or [], "text": text},
+    }
+
+
+@pytest.fixture
+def make_tracker():
+    from rasa_sdk import Tracker
+
+    def _make(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None,
+              sender_id: str = "test-user") -> Tracker:
+        latest = next((e for e in reversed(events) if e["event"] == "user"), {"parse_data": {}})
+        return Tracker(sender_id, slots or {}, latest["parse_data"], events, False, None,
+                       {"name": None}, "action_listen")
+
+    return _make
+
+
+@pytest.fixture
+def dispatcher():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    return CollectingDispatcher()
+
+
+def run_action(action, dispatcher, tracker, domain):
+    return asyncio.new_event_loop().run_until_complete(action.run(dispatcher, tracker, domain))

@@ -1,0 +1,96 @@
+"""The trained NLU on held-out data and on the entity forms citizens type."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT, load_yaml
+
+INTENT_ACCURACY_GATE = 0.90
+FAQ_KEY_ACCURACY_GATE = 0.85
+
+
+def _held_out():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(ROOT / "tests" / "nlu_heldout.yml")).intent_examples
+
+
+@pytest.fixture(scope="module")
+def held_out_predictions(parse):
+    rows = []
+    for example in _held_out():
+        result = parse(example.get("text"))
+        expected = example.get("intent")
+        key = example.get("intent_response_key")
+        selected = (result.get("response_selector", {}).get("faq", {}).get("response", {})
+                    .get("intent_response_key"))
+        rows.append((example.get("text"), expected, key, result["intent"]["name"], selected))
+    return rows
+
+
+def test_held_out_intent_accuracy(held_out_predictions):
+    correct = [r for r in held_out_predictions if r[1] == r[3]]
+    accuracy = len(correct) / len(held_out_predictions)
+    misses = [f"{t!r}: {e} → {p}" for t, e, _, p, _ in held_out_predictions if e != p]
+    print(f"held-out intent accuracy {accuracy:.3f} over {len(held_out_predictions)}")
+    assert accuracy >= INTENT_ACCURACY_GATE, "\n".join(misses)
+
+
+def test_held_out_faq_key_accuracy(held_out_predictions):
+    faq = [r for r in held_out_predictions if r[1] == "faq"]
+    correct = [r for r in faq if r[3] == "faq" and r[4] == r[2]]
+    accuracy = len(correct) / len(faq)
+    misses = [f"{t!r}: {k} → {p}/{s}" for t, _, k, p, s in faq if not (p == "faq" and s == k)]
+    print(f"held-out FAQ-key accuracy {accuracy:.3f} over {len(faq)}")
+    assert accuracy >= FAQ_KEY_ACCURACY_GATE, "\n".join(misses)
+
+
+def _entities(result, name):
+    return [e["value"] for e in result["entities"] if e["entity"] == name]
+
+
+@pytest.mark.parametrize(
+    "text,service",
+    [
+        ("какие документы нужны для загранпаспорта", "passport_foreign"),
+        ("сколько делается снилс", "snils"),
+        ("как поменять водительское удостоверение", "driver_license"),
+        ("хочу оформить материнский капитал", "maternity_capital"),
+        ("как встать в очередь в детский сад", "kindergarten"),
+        ("где получить выписку из егрн", "egrn_extract"),
+    ],
+)
+def test_service_mentions_map_to_canonical_ids(parse, text, service):
+    result = parse(text)
+    assert result["intent"]["name"] == "ask_service_info"
+    assert _entities(result, "service") == [service]
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("что с моей заявкой 1234567890", "1234567890"),
+        ("статус заявления AB‑987654321", "AB-987654321"),
+        ("проверьте заявку ab987654321", "AB-987654321"),
+    ],
+)
+def test_status_question_carries_the_normalised_number(parse, text, number):
+    result = parse(text)
+    assert result["intent"]["name"] == "check_application_status"
+    assert _entities(result, "application_number") == [number]
+
+
+@pytest.mark.parametrize(
+    "text,entity",
+    [("12.03.1985", "birth_date"), ("12 марта 1985", "birth_date"), ("1985-03-12", "birth_date"),
+     ("AB-987654321", "application_number"), ("123-456-789 64", "snils")],
+)
+def test_bare_details_are_inform_with_their_entity(parse, text, entity):
+    result = parse(text)
+    assert result["intent"]["name"] == "inform"
+    assert _entities(result, entity)
+
+
+@pytest.mark.parametrize("text", ["ывапролдж фыва", "🙂🙂🙂", "qwertyuiop asdf"])
+def test_gibberish_falls_back(parse, text):
+    assert parse(text)["intent"]["name"] in ("nlu_fallback", "out_of_scope")
