@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
 MODEL = $$($(PY) -m hotline.training --print-path)
 
-.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest shell actions lock clean
+.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -21,7 +21,7 @@ train: setup
 	@$(PY) -m hotline.training
 
 validate: setup
-	$(RASA) data validate --domain domain.yml --data data --config config.yml --fail-on-warnings
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) scripts/validate.py
 
 test-nlu: train
 	$(RASA) test nlu --model "$(MODEL)" --nlu tests/nlu_heldout.yml --out var/results/nlu
@@ -34,6 +34,15 @@ bench-nlu: setup
 
 bench-rest: train
 	$(PY) bench/rest_latency.py
+
+bench-import: setup
+	$(PY) bench/import_speed.py
+
+# Department data: make import-applications FILE=path.csv (DATABASE_URL selects the store).
+import-applications: setup
+	@test -n "$(FILE)" || { echo "usage: make import-applications FILE=path.csv"; exit 2; }
+	$(PY) -m actions.store init
+	$(PY) -m actions.store import "$(FILE)"
 
 # Interactive console; starts its own action server.
 shell: train

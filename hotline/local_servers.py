@@ -48,8 +48,10 @@ def rss_mib(pid: int) -> float:
 
 
 class LocalServers:
-    def __init__(self, workdir: Path, model: Path, extra_env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, workdir: Path, model: Path, extra_env: Optional[Dict[str, str]] = None,
+                 credentials: Optional[Path] = None, extra_endpoints: Optional[Dict[str, Any]] = None) -> None:
         self.workdir = workdir
+        self.extra_env = dict(extra_env or {})
         self.rasa_port = free_port()
         self.action_port = free_port()
         self.rasa_log = workdir / "rasa.log"
@@ -59,7 +61,9 @@ class LocalServers:
             yaml.safe_dump(
                 {
                     "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
-                    "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "tracker.db")},
+                    "tracker_store": {"type": "hotline.tracker_store.MaskingSQLTrackerStore",
+                                      "dialect": "sqlite", "db": str(workdir / "tracker.db")},
+                    **(extra_endpoints or {}),
                 }
             )
         )
@@ -71,7 +75,7 @@ class LocalServers:
         self.rasa = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--port", str(self.rasa_port), "--enable-api",
              "--model", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml")],
+             "--credentials", str(credentials or ROOT / "credentials.yml")],
             cwd=ROOT, env=env, stdout=open(self.rasa_log, "w"), stderr=subprocess.STDOUT,
         )
         try:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/morph.py",
+INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/morph.py", "hotline/translit.py",
           "hotline/entities.py", "hotline/spacy_pipeline.py", "requirements.lock")
 
 

@@ -55,7 +55,15 @@ def parse(agent):
 
 @pytest.fixture(scope="session")
 def servers(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
-    running = LocalServers(tmp_path_factory.mktemp("servers"), trained_model)
+    """Both servers, with a status store of the demo applications."""
+    from actions.store import init_db
+    from actions.store.demo import load_demo
+
+    workdir = tmp_path_factory.mktemp("servers")
+    database_url = f"sqlite:///{workdir / 'status.db'}"
+    init_db(database_url)
+    load_demo(database_url)
+    running = LocalServers(workdir, trained_model, extra_env={"DATABASE_URL": database_url})
     yield running
     running.stop()
 

@@ -91,6 +91,6 @@ def test_bare_details_are_inform_with_their_entity(parse, text, entity):
     assert _entities(result, entity)
 
 
-@pytest.mark.parametrize("text", ["ывапролдж фыва", "🙂🙂🙂", "qwertyuiop asdf"])
+@pytest.mark.parametrize("text", ["ывапролдж фыва", "ъъъ ыыы щщщ", "qwertyuiop asdf"])
 def test_gibberish_falls_back(parse, text):
-    assert parse(text)["intent"]["name"] in ("nlu_fallback", "out_of_scope")
+    assert parse(text)["intent"]["name"] == "nlu_fallback"

@@ -1,0 +1,82 @@
+"""The status-check actions against a real store (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import pytest
+
+from actions.application_status import ActionCheckApplicationStatus, ValidateApplicationStatusForm
+from actions.store.importer import import_csv
+from conftest import run_action, user_event
+
+
+@pytest.fixture
+def citizen_store(store, write_csv, row, monkeypatch):
+    import_csv(write_csv(
+        row(),
+        row(number="AB-987654321", full_name="Петрова Анна Сергеевна", birth_date="1990-07-01",
+            service="snils", status="needs_documents", missing_documents="Паспорт;Справка о доходах",
+            instructions="Загрузите сканы в личном кабинете."),
+    ), store)
+    monkeypatch.setenv("DATABASE_URL", store)
+    return store
+
+
+def check(make_tracker, dispatcher, number, birth_date, sender="citizen-1"):
+    tracker = make_tracker([user_event("inform", birth_date or "")], sender_id=sender,
+                           slots={"application_number": number, "birth_date": birth_date})
+    events = run_action(ActionCheckApplicationStatus(), dispatcher, tracker, {})
+    return dispatcher.messages[-1], {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_matching_number_and_date_disclose_the_status(citizen_store, make_tracker, dispatcher):
+    message, slots = check(make_tracker, dispatcher, "1234567890", "1985-03-12")
+    assert message["response"] == "utter_status_in_progress"
+    assert message["status_expected"] == "2 декабря 2026 г."
+    assert message["status_service"] == "Оформление загранпаспорта"
+    assert slots["birth_date"] is None  # never kept after the check
+
+
+def test_missing_documents_are_listed(citizen_store, make_tracker, dispatcher):
+    message, _ = check(make_tracker, dispatcher, "AB-987654321", "1990-07-01")
+    assert message["response"] == "utter_status_needs_documents"
+    assert message["status_missing"] == "• Паспорт\n• Справка о доходах"
+    assert "личном кабинете" in message["status_instructions"]
+
+
+def test_wrong_date_and_unknown_number_get_the_same_answer(citizen_store, make_tracker, dispatcher):
+    wrong_date, _ = check(make_tracker, dispatcher, "1234567890", "1985-03-13", sender="a")
+    unknown, _ = check(make_tracker, dispatcher, "9999999999", "1985-03-12", sender="b")
+    assert wrong_date["response"] == unknown["response"] == "utter_status_not_verified"
+    assert set(wrong_date) == set(unknown)
+
+
+def test_three_failures_lock_the_check_even_with_the_right_date(citizen_store, make_tracker, dispatcher):
+    answers = [check(make_tracker, dispatcher, "1234567890", "1985-03-1" + str(d))[0]["response"]
+               for d in (3, 4, 5)]
+    assert answers == ["utter_status_not_verified", "utter_status_not_verified", "utter_status_locked"]
+    assert check(make_tracker, dispatcher, "1234567890", "1985-03-12")[0]["response"] == "utter_status_locked"
+    # another conversation is locked out of that number too
+    assert check(make_tracker, dispatcher, "1234567890", "1985-03-12", sender="other")[0]["response"] \
+        == "utter_status_locked"
+
+
+def test_database_down_gets_a_polite_answer(make_tracker, dispatcher, unreachable_urls, monkeypatch, store_url):
+    backend = "postgresql" if store_url.startswith("postgresql") else "sqlite"
+    monkeypatch.setenv("DATABASE_URL", unreachable_urls[backend])
+    message, slots = check(make_tracker, dispatcher, "1234567890", "1985-03-12")
+    assert message["response"] == "utter_status_unavailable"
+    assert slots["birth_date"] is None
+
+
+@pytest.mark.parametrize("typed,expected", [("ab‑987654321", "AB-987654321"), ("1234567890", "1234567890"),
+                                            ("12345", None), ("не помню", None)])
+def test_form_normalises_the_number(typed, expected, make_tracker, dispatcher):
+    result = ValidateApplicationStatusForm().validate_application_number(typed, dispatcher, make_tracker([]), {})
+    assert result == {"application_number": expected}
+    assert bool(dispatcher.messages) == (expected is None)
+
+
+@pytest.mark.parametrize("typed,expected", [("12 марта 1985", "1985-03-12"), ("12.03.1985", "1985-03-12"),
+                                            ("12/03/85", None)])
+def test_form_parses_the_birth_date_without_guessing(typed, expected, make_tracker, dispatcher):
+    result = ValidateApplicationStatusForm().validate_birth_date(typed, dispatcher, make_tracker([]), {})
+    assert result == {"birth_date": expected}
