@@ -50,10 +50,18 @@ def test_citizen_can_stop_the_check(servers):
 
 def test_birth_date_is_not_stored_in_plain_text(servers):
     import sqlite3
-    servers.send("rest-status-4", "статус заявки 1234567890")
-    answer = _text(servers.send("rest-status-4", "12.03.1985"))
-    assert "в обработке" in answer
+    servers.send("rest-status-4", "статус заявки AB-987654321")
+    answer = _text(servers.send("rest-status-4", "01.07.1990"))
+    assert "требуются дополнительные документы" in answer
     db = sqlite3.connect(servers.workdir / "tracker.db")
     stored = " ".join(row[0] for row in db.execute("select data from events where sender_id = 'rest-status-4'"))
-    assert "1234567890" in stored
-    assert "12.03.1985" not in stored and "1985-03-12" not in stored
+    assert "AB-987654321" in stored
+    assert "01.07.1990" not in stored and "1990-07-01" not in stored
+
+
+def test_personal_data_never_reaches_the_logs(servers):
+    servers.send("rest-status-5", "статус заявки AB-987654321")
+    servers.send("rest-status-5", "1 июля 1990")
+    logs = servers.logs()
+    assert "1 июля 1990" not in logs and "1990-07-01" not in logs and "01.07.1990" not in logs
+    assert "Петрова" not in logs
