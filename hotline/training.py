@@ -9,6 +9,7 @@ why this exists.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -44,6 +45,15 @@ def model_path(config: str = "config.yml", root: Path = ROOT) -> Path:
 
 def train(config: str = "config.yml", force: bool = False, nlu_only: bool = False) -> Path:
     target = model_path(config)
+    target.parent.mkdir(exist_ok=True)
+    # Test sessions and make targets may ask for the same model at once: one
+    # trains, the others wait and then reuse it.
+    with open(target.parent / ".training.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train_locked(target, config, force, nlu_only)
+
+
+def _train_locked(target: Path, config: str, force: bool, nlu_only: bool) -> Path:
     if target.exists() and not force:
         print(f"model is up to date: {target.relative_to(ROOT)}")
         target.touch()  # newest file, so `rasa run` without --model picks it too
