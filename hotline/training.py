@@ -58,9 +58,9 @@ def _train_locked(target: Path, config: str, force: bool, nlu_only: bool) -> Pat
         print(f"model is up to date: {target.relative_to(ROOT)}")
         target.touch()  # newest file, so `rasa run` without --model picks it too
         return target
+    data = ["nlu", "--nlu", "data"] if nlu_only else ["--data", "data"]
     command = [
-        sys.executable, "-m", "rasa", "train", *(["nlu"] if nlu_only else []),
-        "--config", config, "--domain", "domain.yml", "--data", "data",
+        sys.executable, "-m", "rasa", "train", *data, "--config", config, "--domain", "domain.yml",
         "--out", "models", "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
     started = time.monotonic()
