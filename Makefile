@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
 MODEL = $$($(PY) -m hotline.training --print-path)
 
-.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean
+.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console operator bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk
 
 setup:
 	@bash scripts/setup.sh
@@ -52,6 +52,61 @@ shell: train
 
 actions: setup
 	$(PY) -m rasa_sdk --actions actions --port 5055
+
+# Production profile on loopback (docs/production.md); Ctrl+C stops everything.
+run-prod: train
+	@bash deploy/run_prod.sh
+
+# Delete conversations and personal data older than RETENTION_DAYS (90); run daily.
+purge: setup
+	$(PY) -m hotline.retention purge
+
+bench-load: train
+	$(PY) bench/load.py
+
+# Voice: models on a machine with internet, a local loop, the phone server.
+voice-models: setup
+	$(PY) -m voice.models download $(VOICE_MODELS_ARGS)
+
+voice: train
+	$(PY) -m actions.store init
+	$(PY) -m actions.store load-demo
+	$(PY) -m voice.loop --start-assistant $(VOICE_ARGS)
+
+voice-phone: setup
+	$(PY) -m voice.audiosocket
+
+bench-voice: setup
+	$(PY) bench/voice_rtf.py
+	$(PY) bench/voice_latency.py
+
+# Operator console alone (make run starts it too).
+console: setup
+	$(PY) -m actions.store init
+	$(PY) -m handoff.console
+
+# make operator LOGIN=ivanova NAME="Анна Иванова" [ADMIN=1] [TELEGRAM_ID=123]
+operator: setup
+	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make operator LOGIN=login NAME="Имя Фамилия" [ADMIN=1] [TELEGRAM_ID=id]'; exit 2; }
+	$(PY) -m handoff.admin add-operator --login "$(LOGIN)" --name "$(NAME)" $(if $(ADMIN),--admin) $(if $(TELEGRAM_ID),--telegram-id $(TELEGRAM_ID))
+
+bench-handoff: train
+	$(PY) bench/handoff_delivery.py
+	$(PY) bench/handoff_load.py
+
+# Long polling for a Telegram bot without public HTTPS (run beside `make run`).
+telegram-polling: setup
+	$(PY) -m connectors.telegram.polling
+
+bench-telegram: train
+	$(PY) bench/telegram_latency.py
+
+# VK community without a public URL (VK_TOKEN and VK_GROUP_ID in the environment).
+vk-longpoll:
+	VK_MODE=longpoll $(MAKE) run
+
+bench-vk: train
+	$(PY) bench/vk_latency.py
 
 # Re-pin requirements.lock from requirements.in in a throw-away venv.
 lock:

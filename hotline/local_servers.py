@@ -81,7 +81,7 @@ class LocalServers:
         try:
             wait_for(f"http://127.0.0.1:{self.action_port}/health", 120, self.actions)
             wait_for(f"http://127.0.0.1:{self.rasa_port}/status", 300, self.rasa)
-        except Exception:
+        except BaseException:  # a pytest timeout too: never leave servers behind
             self.stop()
             raise
 

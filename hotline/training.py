@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -20,11 +21,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/morph.py", "hotline/translit.py",
-          "hotline/entities.py", "hotline/spacy_pipeline.py", "requirements.lock")
+          "hotline/entities.py", "hotline/spacy_pipeline.py")
+# Libraries whose version changes what a model learns or how it loads; the
+# other pins (channels, tests) do not make a new model necessary.
+MODEL_LIBRARIES = ("rasa", "spacy", "pymorphy3", "pymorphy3-dicts-ru", "tensorflow", "numpy", "scikit-learn")
 
 
 def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
     digest = hashlib.sha256()
+    for library in MODEL_LIBRARIES:
+        digest.update(f"{library}=={importlib.metadata.version(library)}".encode())
     inputs = [config] + [p for p in INPUTS if p != "config.yml"]
     for name in inputs:
         path = root / name

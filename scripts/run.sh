@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
 MODEL=$(.venv/bin/python -m hotline.training --print-path)
+# Operators answer round the clock in the demo; set real hours in production,
+# e.g. HANDOFF_HOURS="пн-пт 09:00-18:00" (docs/handoff.md).
+export HANDOFF_HOURS="${HANDOFF_HOURS:-24/7}"
 export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p var/log
 
@@ -15,7 +18,16 @@ mkdir -p var/log
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
 ACTIONS_PID=$!
-trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT
+WEBCHAT_PORT="${WEBCHAT_PORT:-8080}"
+.venv/bin/python -m connectors.webchat.serve --port "$WEBCHAT_PORT" \
+  --rasa-url "http://localhost:${RASA_PORT}" > var/log/webchat.log 2>&1 &
+WEBCHAT_PID=$!
+CONSOLE_PORT="${HANDOFF_CONSOLE_PORT:-5077}"
+.venv/bin/python -m handoff.admin ensure-admin --password-file var/console-admin.txt
+HANDOFF_RASA_URL="http://localhost:${RASA_PORT}" .venv/bin/python -m handoff.console --port "$CONSOLE_PORT" \
+  > var/log/console.log 2>&1 &
+CONSOLE_PID=$!
+trap 'kill $ACTIONS_PID $WEBCHAT_PID $CONSOLE_PID 2>/dev/null || true' EXIT
 
 sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.run.yml
 
@@ -32,6 +44,10 @@ sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.r
        -H 'Content-Type: application/json' \\
        -d '{"sender": "demo", "message": "какие документы нужны для загранпаспорта"}'
 
+Веб-чат на демо-странице портала:            http://localhost:${WEBCHAT_PORT}/
+Консоль операторов:                           http://localhost:${CONSOLE_PORT}/
+  первый администратор: логин $(sed -n 1p var/console-admin.txt), пароль $(sed -n 2p var/console-admin.txt)
+  (файл var/console-admin.txt; новые операторы — make operator)
 Интерактивная консоль (в другом терминале):  make shell
 Журнал сервера действий:                      var/log/actions.log
 Остановить: Ctrl+C

@@ -8,17 +8,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import yaml
 
 from hotline.local_servers import LocalServers
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, load_yaml
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def load_yaml(path: Path) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 @pytest.fixture(scope="session")
@@ -70,16 +65,6 @@ def servers(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
 
 # --- action test helpers (the rasa-sdk objects the action server builds) ---
 
-def user_event(intent: str, text: str = "", entities: Optional[List[Dict[str, Any]]] = None,
-               confidence: float = 0.95) -> Dict[str, Any]:
-    return {
-        "event": "user",
-        "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": confidence},
-                       "entities": entities or [], "text": text},
-    }
-
-
 @pytest.fixture
 def make_tracker():
     from rasa_sdk import Tracker
@@ -98,7 +83,3 @@ def dispatcher():
     from rasa_sdk.executor import CollectingDispatcher
 
     return CollectingDispatcher()
-
-
-def run_action(action, dispatcher, tracker, domain):
-    return asyncio.new_event_loop().run_until_complete(action.run(dispatcher, tracker, domain))

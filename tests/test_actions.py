@@ -4,7 +4,7 @@ from __future__ import annotations
 from actions.fallback import ActionFallback, stage_for
 from actions.service_info import ActionServiceInfo
 from actions.session import ActionSessionStart
-from conftest import run_action, user_event
+from helpers import run_action, user_event
 
 
 def _slots(events):

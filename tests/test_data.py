@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_yaml
+from helpers import ROOT, load_yaml
 from hotline.services import SERVICE_NAMES
 
 CONTRACT = ROOT.parent / "shared" / "docs" / "intents.md"

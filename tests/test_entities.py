@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, load_yaml
+from helpers import ROOT, load_yaml
 from hotline.entities import (
     APPLICATION_NUMBER_RE,
     normalize_application_number,

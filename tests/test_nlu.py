@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, load_yaml
+from helpers import ROOT, load_yaml
 
 INTENT_ACCURACY_GATE = 0.90
 FAQ_KEY_ACCURACY_GATE = 0.85

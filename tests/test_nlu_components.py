@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hotline import morph
-from hotline.nlu.meaningless_guard import has_known_word
+from hotline.nlu.meaningless_guard import Vocabulary, has_known_word
 from hotline.translit import to_cyrillic
 
 
@@ -24,9 +24,15 @@ def test_real_words(text):
     assert has_known_word(text)
 
 
-def test_training_vocabulary_counts_as_known():
+def test_training_vocabulary_counts_as_known_with_one_typo():
+    vocabulary = Vocabulary(["мфц", "здраствуйте", "пасибо", "спасибо"])
     assert not has_known_word("мфц")
-    assert has_known_word("мфц", frozenset({"мфц"}))
+    assert has_known_word("мфц", vocabulary)
+    assert has_known_word("здрастуйте", vocabulary)  # a letter missing
+    assert has_known_word("пасиба", vocabulary)  # a letter changed
+    assert has_known_word("спасибоо", vocabulary)  # a letter added
+    assert not has_known_word("ывапролдж", vocabulary)
+    assert not has_known_word("мфх", vocabulary)  # too short to forgive
 
 
 def test_lemmas_fold_inflection_and_yo():

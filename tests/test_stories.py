@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT, load_yaml
+from helpers import ROOT, load_yaml
 
 
 def test_every_contract_intent_has_a_test_story(domain_yaml):

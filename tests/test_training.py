@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import ROOT
+from helpers import ROOT
 from hotline.training import INPUTS, fingerprint
 
 

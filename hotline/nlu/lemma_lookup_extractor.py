@@ -9,13 +9,12 @@ id through the ``synonym:`` blocks of the training data.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+import rasa.shared.utils.io
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
@@ -26,14 +25,11 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_VALUE,
     TEXT,
 )
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from hotline import morph
-
-logger = logging.getLogger(__name__)
+from hotline.nlu.json_state import JsonStateComponent
 
 # (entity type, lemma sequence, lookup entry as written)
 Pattern = Tuple[Text, Tuple[Text, ...], Text]
@@ -42,7 +38,7 @@ Pattern = Tuple[Text, Tuple[Text, ...], Text]
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
-class LemmaLookupEntityExtractor(GraphComponent, EntityExtractorMixin):
+class LemmaLookupEntityExtractor(JsonStateComponent, EntityExtractorMixin):
     FILE_NAME = "lemma_lookup.json"
 
     @classmethod
@@ -54,72 +50,30 @@ class LemmaLookupEntityExtractor(GraphComponent, EntityExtractorMixin):
         # Only these lookup tables are matched; others stay features only.
         return {"lookup_tables": ["service"]}
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        patterns: Optional[List[Pattern]] = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._set_patterns(patterns or [])
-
-    def _set_patterns(self, patterns: List[Pattern]) -> None:
+    def set_state(self, state: Optional[List[list]]) -> None:
         # Longest first, so «заграничный паспорт» wins over «паспорт».
-        self.patterns = sorted(
-            ((name, tuple(lemmas), written) for name, lemmas, written in patterns),
+        self.patterns: List[Pattern] = sorted(
+            ((name, tuple(lemmas), written) for name, lemmas, written in state or []),
             key=lambda p: -len(p[1]),
         )
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LemmaLookupEntityExtractor":
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData) -> Resource:
         wanted = set(self._config["lookup_tables"])
-        patterns: List[Pattern] = []
+        patterns = []
         for table in training_data.lookup_tables:
             if table["name"] not in wanted:
                 continue
             for element in table["elements"]:
                 lemmas = morph.lemmatize_phrase(element)
                 if lemmas:
-                    patterns.append((table["name"], lemmas, element))
+                    patterns.append([table["name"], list(lemmas), element])
         if not patterns:
             rasa.shared.utils.io.raise_warning(
                 f"No lookup table named {sorted(wanted)} in the training data: "
                 f"{self.__class__.__name__} will extract nothing."
             )
-        self._set_patterns(patterns)
-        with self._model_storage.write_to(self._resource) as path:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                path / self.FILE_NAME, [list(p) for p in self.patterns]
-            )
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "LemmaLookupEntityExtractor":
-        try:
-            with model_storage.read_from(resource) as path:
-                raw = rasa.shared.utils.io.read_json_file(path / cls.FILE_NAME)
-        except (ValueError, FileNotFoundError):
-            raw = []
-        return cls(config, model_storage, resource, [tuple(p) for p in raw])
+        self.set_state(patterns)
+        return self.persist([[n, list(l), w] for n, l, w in self.patterns])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

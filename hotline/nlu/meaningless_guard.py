@@ -5,38 +5,58 @@ DIET always picks the nearest intent, often with high confidence, even for
 does not catch them. A message counts as meaningful when it has an entity or
 at least one word that pymorphy knows — directly, or after transliteration
 for messages typed in Latin letters («zdravstvuyte») — or a word of the
-training data (abbreviations such as «МФЦ», slang such as «пасиб»).
+training data, allowing one typo («здрастуйте», «пасиба», «спсб»).
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Iterable, List, Optional, Set
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from hotline.morph import analyzer
+from hotline.nlu.json_state import JsonStateComponent
 from hotline.translit import to_cyrillic
 
 FALLBACK_INTENT = "nlu_fallback"
+# Shorter words are too easily one typo away from anything.
+MIN_FUZZY_LENGTH = 4
 
 
 def words(text: str) -> List[str]:
     return re.findall(r"[^\W\d_]{2,}", text.lower().replace("ё", "е"))
 
 
-def has_known_word(text: str, vocabulary: frozenset = frozenset()) -> bool:
-    for word in words(text):
-        if word in vocabulary:
+def deletions(word: str) -> Set[str]:
+    """The word with one letter removed, every way: two words within one
+    edit of each other share a deletion or contain one another's (the
+    symmetric-delete trick, no distance computation needed)."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class Vocabulary:
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self.words = frozenset(known)
+        self._deletions = {d for w in self.words if len(w) >= MIN_FUZZY_LENGTH for d in deletions(w)}
+
+    def __contains__(self, word: str) -> bool:
+        if word in self.words:
             return True
+        if len(word) < MIN_FUZZY_LENGTH:
+            return False
+        candidates = deletions(word)
+        return word in self._deletions or bool(candidates & self.words) or bool(candidates & self._deletions)
+
+
+def has_known_word(text: str, vocabulary: Optional[Vocabulary] = None) -> bool:
+    vocabulary = vocabulary or Vocabulary()
+    for word in words(text):
         candidate = to_cyrillic(word) if re.fullmatch(r"[a-z]+", word) else word
-        if analyzer().word_is_known(candidate) or candidate in vocabulary:
+        if word in vocabulary or candidate in vocabulary or analyzer().word_is_known(candidate):
             return True
     return False
 
@@ -44,47 +64,16 @@ def has_known_word(text: str, vocabulary: frozenset = frozenset()) -> bool:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class MeaninglessMessageGuard(GraphComponent):
+class MeaninglessMessageGuard(JsonStateComponent):
     FILE_NAME = "vocabulary.json"
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 vocabulary: frozenset = frozenset()) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
-        self.vocabulary = vocabulary
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "MeaninglessMessageGuard":
-        return cls(model_storage, resource)
+    def set_state(self, state: Optional[List[str]]) -> None:
+        self.vocabulary = Vocabulary(state or [])
 
     def train(self, training_data: TrainingData) -> Resource:
-        vocabulary = {w for m in training_data.training_examples for w in words(m.get(TEXT) or "")}
-        self.vocabulary = frozenset(vocabulary)
-        with self._model_storage.write_to(self._resource) as path:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(path / self.FILE_NAME, sorted(vocabulary))
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "MeaninglessMessageGuard":
-        try:
-            with model_storage.read_from(resource) as path:
-                vocabulary = frozenset(rasa.shared.utils.io.read_json_file(path / cls.FILE_NAME))
-        except (ValueError, FileNotFoundError):
-            vocabulary = frozenset()
-        return cls(model_storage, resource, vocabulary)
+        known = sorted({w for m in training_data.training_examples for w in words(m.get(TEXT) or "")})
+        self.set_state(known)
+        return self.persist(known)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

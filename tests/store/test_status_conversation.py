@@ -5,7 +5,7 @@ import pytest
 
 from actions.application_status import ActionCheckApplicationStatus, ValidateApplicationStatusForm
 from actions.store.importer import import_csv
-from conftest import run_action, user_event
+from helpers import run_action, user_event
 
 
 @pytest.fixture

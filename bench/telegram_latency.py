@@ -1,0 +1,147 @@
+"""Telegram channel latency: from an update reaching the bot to the reply
+reaching the Bot API (python bench/telegram_latency.py [count] [--model path]).
+
+Starts the fake Bot API (tests/channels/telegram_fake.py), the real servers
+with the Telegram channel and the long-polling process, then sends `count`
+messages (50 by default) each way, interleaved so that a busy machine slows
+all three alike:
+
+  * webhook: t0 when the update is POSTed to Rasa's webhook (as Telegram
+    does), t1 when the first sendMessage of the answer arrives at the API;
+  * polling: t0 when the update is queued for getUpdates, t1 as above
+    (includes getUpdates and the poller's forward to the webhook);
+  * REST: the round trip of the same message over Rasa's REST webhook.
+
+Added latency = Telegram minus REST for the same message (median and p95 of
+the paired differences). It can be negative: the Telegram answer is sent as
+soon as Rasa utters it, while REST answers after the whole turn is saved.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors.telegram.channel import sender_id_for  # noqa: E402
+from hotline.local_servers import LocalServers  # noqa: E402
+from hotline.training import train  # noqa: E402
+from tests.channels.telegram_fake import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
+
+SECRET = "bench-secret"
+MESSAGES = [
+    "здравствуйте",
+    "какие документы нужны для загранпаспорта",
+    "по какому номеру звонить",
+    "не приходит смс с кодом",
+    "сайт выдаёт ошибку при загрузке файла",
+    "что с моей заявкой 1234567890",
+    "как записаться в мфц",
+    "мне позвонили и просят код из смс",
+    "спасибо",
+    "до свидания",
+]
+
+
+def p95(values: List[float]) -> float:
+    return sorted(values)[int(0.95 * (len(values) - 1))]
+
+
+def figures(values: List[float]) -> str:
+    return f"p50 {statistics.median(values):7.1f} ms   p95 {p95(values):7.1f} ms   max {max(values):7.1f} ms"
+
+
+def user_count(servers: LocalServers, sender: str) -> int:
+    state = requests.get(f"{servers.url}/conversations/{sender}/tracker", timeout=30).json()
+    return sum(e["event"] == "user" for e in state["events"])
+
+
+def wait_turn_over(servers: LocalServers, sender: str, users_before: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = requests.get(f"{servers.url}/conversations/{sender}/tracker", timeout=30).json()
+        users = sum(e["event"] == "user" for e in state["events"])
+        if users > users_before and state.get("latest_action_name") == "action_listen":
+            return
+        time.sleep(0.02)
+    raise TimeoutError(sender)
+
+
+def telegram_turn(servers: LocalServers, fake: FakeTelegramAPI, chat: int, text: str,
+                  send: Callable[[dict], object]) -> float:
+    sender = sender_id_for(chat)
+    before = user_count(servers, sender)
+    mark = fake.mark()
+    started = time.perf_counter()
+    send(text_update(chat, text))
+    first = fake.wait_for("sendMessage", chat_id=chat, since=mark, timeout=60)[0]
+    wait_turn_over(servers, sender, before)  # the next message starts on a quiet server
+    return (first.at - started) * 1000
+
+
+def main(count: int = 50, model: Optional[Path] = None) -> int:
+    model = model or train()
+    with tempfile.TemporaryDirectory() as tmp, FakeTelegramAPI() as fake:
+        workdir = Path(tmp)
+        credentials = workdir / "credentials.yml"
+        credentials.write_text("rest:\nconnectors.telegram.channel.TelegramInput:\n", encoding="utf-8")
+        env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET}
+        servers = LocalServers(workdir, model, extra_env=env, credentials=credentials)
+        webhook_url = f"{servers.url}/webhooks/telegram/webhook"
+        poller = subprocess.Popen(
+            [sys.executable, "-m", "connectors.telegram.polling", "--timeout", "25"], cwd=ROOT,
+            env={**os.environ, **env, "TELEGRAM_FORWARD_URL": webhook_url},
+            stdout=open(workdir / "poller.log", "w"), stderr=subprocess.STDOUT)
+        try:
+            fake.wait_for("getUpdates", timeout=30)
+
+            def by_webhook(update: dict) -> int:
+                return fake.deliver(update, secret=SECRET, url=webhook_url)
+
+            webhook: List[float] = []
+            polling: List[float] = []
+            rest: List[float] = []
+            for i in range(-len(MESSAGES), count):  # the first round warms up
+                text, conversation = MESSAGES[i % len(MESSAGES)], i // len(MESSAGES)
+                took_webhook = telegram_turn(servers, fake, 9_100_000 + conversation, text, by_webhook)
+                started = time.perf_counter()
+                servers.send(f"bench-rest-{conversation}", text)
+                took_rest = (time.perf_counter() - started) * 1000
+                took_polling = telegram_turn(servers, fake, 9_200_000 + conversation, text, fake.push_update)
+                if i >= 0:
+                    webhook.append(took_webhook)
+                    rest.append(took_rest)
+                    polling.append(took_polling)
+
+            print(f"Telegram channel latency: {count} messages each way, interleaved "
+                  f"(update in -> first sendMessage at the Bot API)")
+            print(f"  webhook   {figures(webhook)}")
+            print(f"  polling   {figures(polling)}")
+            print(f"  REST      {figures(rest)}   (round trip of the same messages)")
+            for name, values in (("webhook", webhook), ("polling", polling)):
+                added = [t - r for t, r in zip(values, rest)]
+                print(f"  added by the {name:7s} channel (paired, minus REST): "
+                      f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
+        finally:
+            poller.terminate()
+            poller.wait(15)
+            servers.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Telegram channel latency (p50/p95).")
+    parser.add_argument("count", nargs="?", type=int, default=50)
+    parser.add_argument("--model", type=Path, help="a trained model (default: train if needed)")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.count, arguments.model))

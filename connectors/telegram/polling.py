@@ -1,0 +1,181 @@
+"""Long polling for deployments without a public HTTPS address.
+
+    python -m connectors.telegram.polling        (make telegram-polling)
+
+Reads updates with getUpdates and forwards each one, as is, to Rasa's own
+Telegram webhook (http://localhost:$RASA_PORT/webhooks/telegram/webhook) with
+the secret header, like Telegram would.
+
+Why a separate process that feeds the webhook, not a poller inside Rasa:
+  * Telegram allows one getUpdates consumer per bot (a second one gets
+    409 Conflict). Rasa may run as several processes or replicas; a poller
+    inside each would fight over the updates, while exactly one small poller
+    can serve any number of Rasa instances behind one URL.
+  * One code path: secret check, de-duplication, button payloads, typing,
+    splitting and 429 handling are the webhook's, tested once, and the poller
+    keeps no conversation state and never sees Rasa's answers.
+  * Nothing is lost: the offset (Telegram's acknowledgement) moves past an
+    update only after Rasa accepted it; while Rasa is down or restarting,
+    Telegram keeps the updates (up to 24 h) and the poller retries.
+  * Rasa's start-up and the channel stay the same in both modes.
+
+Exit codes: 0 on SIGINT/SIGTERM, 2 when the token is rejected by Telegram or
+the secret by Rasa (configuration errors that retrying cannot fix).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+from aiogram.utils import exceptions
+
+from connectors.telegram.client import TelegramClient
+from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
+
+logger = get_logger("connectors.telegram.polling")
+
+
+class ConfigurationError(Exception):
+    pass
+
+
+def default_forward_url(env=os.environ) -> str:
+    if env.get("TELEGRAM_FORWARD_URL"):
+        return env["TELEGRAM_FORWARD_URL"]
+    return f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/telegram/webhook"
+
+
+class Poller:
+    def __init__(self, settings: TelegramSettings, forward_url: str, poll_timeout: int = 25,
+                 max_backoff: float = 30.0) -> None:
+        self.settings = settings
+        self.forward_url = forward_url
+        self.poll_timeout = poll_timeout
+        self.max_backoff = max_backoff
+        self.client = TelegramClient(settings)
+        self.offset: Optional[int] = None
+        self.forwarded = 0
+        self._acknowledged: Optional[int] = None
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def run(self) -> None:
+        """Poll until cancelled; on cancellation confirm what was forwarded."""
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        try:
+            await self._drop_webhook()
+            logger.info("Telegram long polling started; forwarding to %s", self.forward_url)
+            backoff = 1.0
+            while True:
+                try:
+                    updates = await self.client.get_updates(self.offset, self.poll_timeout)
+                    backoff = 1.0
+                except exceptions.Unauthorized as error:
+                    raise ConfigurationError(f"Telegram rejected the token: {error}") from None
+                except exceptions.ConflictError as error:
+                    # A webhook was set again, or another poller runs with this token.
+                    logger.warning("Telegram getUpdates conflict: %s; retrying in %.0f s",
+                                   self.settings.mask(str(error)), backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    if "webhook" in str(error).lower():
+                        await self._drop_webhook()
+                    continue
+                except (exceptions.TelegramAPIError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                    logger.warning("Telegram getUpdates failed: %s; retrying in %.0f s",
+                                   self.settings.mask(f"{type(error).__name__}: {error}"), backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    continue
+                for update in sorted(updates or [], key=lambda u: u.get("update_id", 0)):
+                    await self.forward(update)
+                    self.offset = int(update["update_id"]) + 1
+        finally:
+            await self._confirm()
+            await self._session.close()
+            await self.client.close()
+
+    async def _drop_webhook(self) -> None:
+        # getUpdates does not work while a webhook is set; pending updates are kept.
+        try:
+            await self.client.delete_webhook(drop_pending_updates=False)
+        except exceptions.Unauthorized as error:
+            raise ConfigurationError(f"Telegram rejected the token: {error}") from None
+
+    async def forward(self, update: Dict[str, Any]) -> None:
+        """POST the update to Rasa until it is accepted (2xx); retry with backoff."""
+        backoff = 0.5
+        headers = {SECRET_HEADER: self.settings.secret}
+        while True:
+            try:
+                async with self._session.post(self.forward_url, json=update, headers=headers) as reply:
+                    status = reply.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                status, problem = None, type(error).__name__
+            else:
+                problem = f"HTTP {status}"
+            if status is not None and 200 <= status < 300:
+                self.forwarded += 1
+                logger.debug("Telegram update %s forwarded", update.get("update_id"))
+                return
+            if status == 403:
+                raise ConfigurationError(
+                    "Rasa refused the secret token (403): give the poller and Rasa the same "
+                    "TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET")
+            if status is not None and 400 <= status < 500 and status not in (404, 408, 429):
+                logger.warning("Rasa refused a Telegram update (%s); skipped", problem)
+                return
+            logger.warning("Rasa is not accepting updates (%s); retrying in %.1f s", problem, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    async def _confirm(self) -> None:
+        """Tell Telegram the forwarded updates are handled, so a restart does not re-send them."""
+        if self.offset is None or self.offset == self._acknowledged:
+            return
+        try:
+            await asyncio.wait_for(self.client.get_updates(self.offset, 0, limit=1), timeout=5)
+            self._acknowledged = self.offset
+        except Exception as error:
+            logger.debug("final getUpdates failed: %s", type(error).__name__)
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = TelegramSettings.load()
+    if not settings.enabled:
+        logger.error("TELEGRAM_TOKEN is not set")
+        return 2
+    poller = Poller(settings, args.rasa_url or default_forward_url(), poll_timeout=args.timeout)
+    task = asyncio.get_running_loop().create_task(poller.run())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        logger.info("Telegram long polling stopped (%d updates forwarded)", poller.forwarded)
+        return 0
+    except ConfigurationError as error:
+        logger.error("%s", settings.mask(str(error)))
+        return 2
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Telegram long polling for the hotline assistant.")
+    parser.add_argument("--rasa-url", help="Rasa's Telegram webhook (default: TELEGRAM_FORWARD_URL or "
+                                           "http://localhost:$RASA_PORT/webhooks/telegram/webhook)")
+    parser.add_argument("--timeout", type=int, default=int(os.environ.get("TELEGRAM_POLL_TIMEOUT", 25)),
+                        help="getUpdates long-poll timeout, seconds")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

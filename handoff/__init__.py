@@ -1,0 +1,20 @@
+"""Handoff to a human operator (docs/handoff.md).
+
+Pieces and the process each runs in:
+
+- ``handoff.models`` / ``handoff.repository``: the queue, operators, sessions,
+  messages and audit log in the SQL database of the status store
+  (DATABASE_URL, Alembic revision 0002). Every process uses it.
+- ``actions/handoff.py`` (action server): asks for a one-line summary,
+  creates the ticket, tells the position and the expected wait, pauses the bot.
+- ``handoff.broker`` (Rasa server, endpoints.yml ``event_broker``): records
+  what the citizen writes while an operator has the conversation.
+- ``handoff.rasa_channel`` (Rasa server, credentials.yml): delivers operator
+  messages through the project's channel code (``handoff.delivery``) and lets
+  REST clients fetch them.
+- ``handoff.console`` (its own process and port): the operators' web console,
+  and ``handoff.telegram_ops``: the operators' Telegram forum group.
+
+This module imports nothing heavy: the action server and Alembic import
+``handoff.models`` through it.
+"""

@@ -1,0 +1,88 @@
+"""Fixtures of the handoff tests: a migrated database, operators, a fake Rasa
+server and a running console."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from handoff_helpers import AppThread, ConsoleClient, FakeRasa  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+SECRET = "test-handoff-secret"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> Iterator[str]:
+    from actions.store.db import dispose_engine, init_db
+
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    init_db(url)
+    yield url
+    dispose_engine(url)
+
+
+@pytest.fixture
+def make_operator(db_url) -> Callable:
+    from handoff.admin import add_operator
+
+    def _make(login: str, name: str = "", admin: bool = False, telegram_id=None):
+        return add_operator(login, name or login.capitalize(), PASSWORD, is_admin=admin,
+                            telegram_user_id=telegram_id, via="cli", url=db_url)
+
+    return _make
+
+
+def handoff_settings(**overrides):
+    from handoff.config import Settings
+
+    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1"})
+    return dataclasses.replace(base, **overrides)
+
+
+@pytest.fixture
+def fake_rasa() -> Iterator[AppThread]:
+    fake = FakeRasa(SECRET)
+    thread = AppThread(fake.app)
+    thread.fake = fake  # type: ignore[attr-defined]
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def console_factory(db_url, fake_rasa):
+    started = []
+
+    def _start(telegram: bool = False, **overrides) -> AppThread:
+        from handoff.console.app import create_app
+        from handoff.rasa_client import RasaClient
+
+        settings = handoff_settings(rasa_url=fake_rasa.url, **overrides)
+        thread = AppThread(lambda: create_app(settings, db_url, rasa=RasaClient(settings, secret=SECRET),
+                                              telegram=telegram))
+        started.append(thread)
+        return thread
+
+    yield _start
+    for thread in started:
+        thread.stop()
+
+
+@pytest.fixture
+def console(console_factory) -> AppThread:
+    return console_factory()
+
+
+@pytest.fixture
+def client_for(console) -> Callable[[str], ConsoleClient]:
+    def _client(login: str) -> ConsoleClient:
+        client = ConsoleClient(console.url)
+        assert client.login(login, PASSWORD).status_code == 200
+        return client
+
+    return _client

@@ -1,0 +1,118 @@
+"""A whole phone call against the running assistant: the caller checks an
+application's status with the keypad and hears the answer.
+
+Starts the action server and ``rasa run`` (hotline.local_servers) with the
+voice channel enabled and the demo status store, then the AudioSocket
+server, and calls it with a client that speaks the protocol like Asterisk.
+The bot's words are checked in the tracker; what the caller heard is
+checked for length (against the synthesis of those words) and pacing.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import requests
+import yaml
+
+from hotline.local_servers import LocalServers
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def voice_servers(trained_model, tmp_path_factory):
+    from actions.store import init_db
+    from actions.store.demo import load_demo
+
+    workdir = tmp_path_factory.mktemp("voice_servers")
+    database_url = f"sqlite:///{workdir / 'status.db'}"
+    init_db(database_url)
+    load_demo(database_url)
+    credentials = workdir / "credentials.yml"
+    credentials.write_text(yaml.safe_dump({"rest": None, "voice.channel.VoiceInput": None}))
+    servers = LocalServers(workdir, trained_model, extra_env={"DATABASE_URL": database_url},
+                           credentials=credentials)
+    yield servers
+    servers.stop()
+
+
+async def _wait_bot(session, count: int, timeout: float = 60.0) -> float:
+    deadline = time.monotonic() + timeout
+    while sum(who == "bot" for who, _ in session.transcript) < count:
+        assert time.monotonic() < deadline, session.transcript
+        await asyncio.sleep(0.02)
+    return time.monotonic()
+
+
+def test_status_check_by_keypad(voice_servers):
+    from voice.audiosocket import AudioSocketServer, VoiceService
+    from voice.config import VoiceConfig
+    from voice.testing import PhoneClient
+    from voice.tts import Synthesizer
+
+    heard = {}
+
+    async def scenario():
+        service = VoiceService(VoiceConfig(rasa_url=voice_servers.url, tts_cache=""))
+        server = AudioSocketServer(service.session)
+        await server.start()
+        try:
+            client = await PhoneClient("127.0.0.1", server.port).connect()
+            line = asyncio.create_task(client.keep_line_open(120))
+            await client.wait_audio(timeout=60)
+            session = server.active[client.call_uuid]
+            bot_said = sum(who == "bot" for who, _ in session.transcript)
+            await client.dtmf("1#")  # the menu: status of an application
+            await client.wait_audio(since=await _wait_bot(session, bot_said + 1))
+            assert session.expect == "application_number"
+            bot_said = sum(who == "bot" for who, _ in session.transcript)
+            await client.dtmf("1234567890#")
+            await client.wait_audio(since=await _wait_bot(session, bot_said + 1))
+            assert session.expect == "birth_date"
+            bot_said = sum(who == "bot" for who, _ in session.transcript)
+            await client.dtmf("12031985#")
+            asked = await _wait_bot(session, bot_said + 1)
+            first = await client.wait_audio(since=asked)
+            last = await client.wait_quiet(0.6, timeout=90)
+            heard["frames"] = [f for f in client.frames if first <= f.at <= last]
+            heard["answer"] = [text for who, text in session.transcript if who == "bot"][bot_said:]
+            heard["timing"] = session.timings[-1]
+            await client.dtmf("0")
+            await asyncio.wait_for(client.closed.wait(), 20)
+            heard["disposition"] = server.dispositions.get(client.call_uuid)
+            heard["uuid"] = client.call_uuid
+            heard["synth"] = service.synth
+            line.cancel()
+        finally:
+            await server.stop()
+            await service.rasa.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 240))
+
+    # The bot's words, as the tracker recorded them.
+    tracker = requests.get(f"{voice_servers.url}/conversations/phone_{heard['uuid']}/tracker", timeout=30).json()
+    bot_texts = [e.get("text") or "" for e in tracker["events"] if e["event"] == "bot"]
+    status_answer = next(t for t in bot_texts if "в обработке" in t)
+    assert "1234567890" in status_answer
+    assert [t.strip() for t in heard["answer"]] == [status_answer.strip()]
+    user_events = [e for e in tracker["events"] if e["event"] == "user"]
+    assert {e["input_channel"] for e in user_events} == {"voice"}
+    assert [e["parse_data"]["intent"]["name"] for e in user_events] == [
+        "greet", "check_application_status", "inform", "inform", "request_operator"] or \
+        user_events[-1]["parse_data"]["intent"]["name"] == "request_operator"
+    assert tracker["slots"]["application_number"] == "1234567890"
+    assert heard["disposition"] == "operator"
+
+    # What the caller heard: all of the answer, at the pace it is spoken.
+    synth: Synthesizer = heard["synth"]
+    expected_s = synth.speak_all(status_answer).seconds
+    frames = heard["frames"]
+    heard_s = len(frames) * 0.02
+    assert abs(heard_s - expected_s) < 0.02 * len(synth.sentences(status_answer)) + 0.1, (heard_s, expected_s)
+    wall_s = frames[-1].at - frames[0].at
+    assert heard_s - 0.1 <= wall_s + 0.02 <= heard_s + 0.5, (heard_s, wall_s)
+    assert expected_s > 5  # a real answer, not a beep
+    timing = heard["timing"]
+    assert timing.first_audio - timing.input_done < 3.0
