@@ -34,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
@@ -55,15 +56,12 @@ _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(@[A-Za-z0-9_]*bot)?(?=$|[\s{@])(.*)$",
 
 def sender_id_for(chat_id: Any) -> str:
     """The Rasa conversation id of a Telegram chat: stable across restarts and updates."""
-    return f"{SENDER_PREFIX}{int(chat_id)}"
+    return conversation_id(SENDER_PREFIX, chat_id)
 
 
 def chat_id_from(recipient_id: Any) -> int:
     """Chat id from a conversation id ("telegram_123") or a bare chat id."""
-    value = str(recipient_id)
-    if value.startswith(SENDER_PREFIX):
-        value = value[len(SENDER_PREFIX):]
-    return int(value)
+    return platform_chat_id(SENDER_PREFIX, recipient_id)
 
 
 class TypingIndicator:

@@ -40,6 +40,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
@@ -62,15 +63,12 @@ _MENTION = re.compile(r"^\s*\[(?:club|public)\d+\|[^\]]*\][\s,:]*")
 
 
 def sender_id(peer_id: int) -> str:
-    return f"{SENDER_PREFIX}{int(peer_id)}"
+    return conversation_id(SENDER_PREFIX, peer_id)
 
 
 def peer_from_recipient(recipient_id: Text) -> int:
     """``vk_123`` (or ``123``) → 123."""
-    text = str(recipient_id)
-    if text.startswith(SENDER_PREFIX):
-        text = text[len(SENDER_PREFIX):]
-    return int(text)
+    return platform_chat_id(SENDER_PREFIX, recipient_id)
 
 
 @dataclass
