@@ -37,20 +37,9 @@ from connectors.telegram.channel import sender_id_for  # noqa: E402
 from hotline.local_servers import LocalServers  # noqa: E402
 from hotline.training import train  # noqa: E402
 from tests.channels.telegram_fake import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
+from bench.rest_latency import MESSAGES  # noqa: E402  (the same conversation as the REST bench)
 
 SECRET = "bench-secret"
-MESSAGES = [
-    "здравствуйте",
-    "какие документы нужны для загранпаспорта",
-    "по какому номеру звонить",
-    "не приходит смс с кодом",
-    "сайт выдаёт ошибку при загрузке файла",
-    "что с моей заявкой 1234567890",
-    "как записаться в мфц",
-    "мне позвонили и просят код из смс",
-    "спасибо",
-    "до свидания",
-]
 
 
 def p95(values: List[float]) -> float:

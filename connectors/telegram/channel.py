@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
+from connectors.chat_locks import ChatLocks
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
@@ -184,31 +185,6 @@ class TelegramOutput(OutputChannel):
             if self.typing is not None:
                 self.typing.after_send()
         return results
-
-
-class ChatLocks:
-    """One turn at a time per chat, so answers keep the order of the questions.
-
-    An entry lives only while someone holds or awaits it (bounded memory).
-    """
-
-    def __init__(self) -> None:
-        self._locks: Dict[int, List[Any]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        entry = self._locks.setdefault(chat_id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(chat_id, None)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 _ACTIVE: Optional["TelegramInput"] = None

@@ -41,6 +41,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
+from connectors.chat_locks import ChatLocks
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
@@ -190,25 +191,6 @@ class ClientCapabilities:
         return dict(self._items.get(peer_id) or {"keyboard_supported": True, "inline": True})
 
 
-class PeerLocks:
-    """One conversation's messages are handled one at a time, in order."""
-
-    def __init__(self) -> None:
-        self._locks: Dict[int, List[Any]] = {}
-
-    @asynccontextmanager
-    async def hold(self, peer_id: int) -> AsyncIterator[None]:
-        entry = self._locks.setdefault(peer_id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(peer_id, None)
-
-
 class VKOutput(OutputChannel):
     """Sends Rasa's replies with messages.send.
 
@@ -281,7 +263,7 @@ class VKInput(InputChannel):
                 self.client.redact.add(secret)
         self.recent_events = EventDeduplicator(os.environ.get("REDIS_URL") or None)
         self.capabilities = ClientCapabilities()
-        self.peer_locks = PeerLocks()
+        self.peer_locks = ChatLocks()
         self.poller: Optional[LongPoller] = None
         self._tasks: Set[asyncio.Task] = set()
         self._slots: Optional[asyncio.Semaphore] = None
