@@ -15,6 +15,7 @@ run: train
 	@bash scripts/run.sh
 
 test: setup
+	@bash scripts/system_packages.sh
 	$(PY) -m pytest
 
 train: setup
