@@ -196,7 +196,7 @@ class ValidateHandoffForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot(OFFLINE):
+        if tracker.get_slot(OFFLINE) and settings().callbacks:
             return domain_slots
         return [slot for slot in domain_slots if slot != CONTACT]
 

@@ -2,11 +2,18 @@
 
 Contact details default to the slot initial values in domain.yml (the one
 place trainers edit them); a deployer can override each one with an
-environment variable without retraining the model.
+environment variable without retraining the model. The operators' hours a
+citizen reads follow HANDOFF_HOURS when the deployment configured them
+(and OPERATOR_HOURS does not say otherwise); the default is the article's
+«в стандартные рабочие часы».
 """
 from __future__ import annotations
 
 import os
+from typing import Mapping, Optional
+
+from handoff.config import Settings
+from handoff.hours import ScheduleError, schedule_from_settings
 
 # slot name -> environment variable that overrides it
 CONTACT_ENV = {
@@ -18,6 +25,20 @@ CONTACT_ENV = {
 }
 
 
-def contact_overrides(environ: dict[str, str] | None = None) -> dict[str, str]:
+def configured_operator_hours(env: Mapping[str, str]) -> Optional[str]:
+    """«пн–пт 09:00–18:00 по московскому времени» from HANDOFF_HOURS; None when not configured."""
+    try:
+        schedule = schedule_from_settings(Settings.load(env))
+    except ScheduleError:
+        return None
+    return schedule.describe() if schedule else None
+
+
+def contact_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     env = os.environ if environ is None else environ
-    return {slot: env[var].strip() for slot, var in CONTACT_ENV.items() if env.get(var, "").strip()}
+    values = {slot: env[var].strip() for slot, var in CONTACT_ENV.items() if env.get(var, "").strip()}
+    if "operator_hours" not in values:
+        hours = configured_operator_hours(env)
+        if hours:
+            values["operator_hours"] = hours
+    return values

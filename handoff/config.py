@@ -40,8 +40,10 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    # Operators' hours: «пн-пт 09:00-18:00; сб 10:00-14:00», or «24/7».
-    hours: str = "пн-пт 09:00-18:00"
+    # Operators' hours, a deployment setting: «пн-пт 09:00-18:00; сб 10:00-14:00», or «24/7».
+    # The article gives no times (operators work «в стандартные рабочие часы»),
+    # so by default none are told and every request joins the live queue.
+    hours: str = ""
     timezone: str = "Europe/Moscow"
     holidays: str = ""
     # Wait estimation.
@@ -49,6 +51,9 @@ class Settings:
     default_handling_minutes: float = 6.0
     # A citizen hears again when the estimate grew by this many minutes (and by half).
     wait_notice_minutes: float = 3.0
+    # Outside configured hours, offer a call back to a phone number. The article
+    # promises no call-backs, so only a deployment that runs them turns this on.
+    callbacks: bool = False
     # Console.
     console_host: str = "127.0.0.1"
     console_port: int = 5077
@@ -71,6 +76,7 @@ class Settings:
         rasa_port = str(env.get("RASA_PORT", "") or "5005").strip()
         return cls(
             hours=str(env.get("HANDOFF_HOURS", "") or cls.hours).strip(),
+            callbacks=_bool(env, "HANDOFF_CALLBACKS", cls.callbacks),
             timezone=str(env.get("HANDOFF_TZ", "") or cls.timezone).strip(),
             holidays=str(env.get("HANDOFF_HOLIDAYS", "") or "").strip(),
             chats_per_operator=max(1, _int(env, "HANDOFF_CHATS_PER_OPERATOR", cls.chats_per_operator)),

@@ -167,5 +167,8 @@ class Schedule:
         return f"{day} в {clock} {self.zone_words()}"
 
 
-def schedule_from_settings(settings) -> Schedule:
+def schedule_from_settings(settings) -> Optional[Schedule]:
+    """The configured schedule; None when the deployment set no hours."""
+    if not (settings.hours or "").strip():
+        return None
     return Schedule.parse(settings.hours, settings.timezone, settings.holidays)

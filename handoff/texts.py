@@ -3,12 +3,14 @@
 The bot's own words (asking for a summary, the position in the queue, the
 rating request) are responses in domain.yml, uttered by actions/handoff.py;
 these are the messages sent while the bot is paused, when no action runs.
+Their wording is in hotline/texts.py with the other texts outside the domain.
 """
 from __future__ import annotations
 
 from handoff.wait import duration_words, wait_words
+from hotline import texts
 
-RETURN_HINT = "Чтобы вернуться к боту, напишите «вернуться к боту»."
+RETURN_HINT = texts.RETURN_HINT
 
 
 def duration_accusative(seconds: float) -> str:
@@ -17,14 +19,12 @@ def duration_accusative(seconds: float) -> str:
 
 
 def operator_joined(name: str) -> str:
-    return f"К разговору подключился оператор {name}. Он видит вашу переписку с ботом. {RETURN_HINT}"
+    return texts.operator_joined(name)
 
 
 def waiting_ack(position: int, seconds: int) -> str:
-    return (f"Ваше сообщение получено, оператор его увидит. Вы {position}-й в очереди, "
-            f"ожидание — около {wait_words(seconds)}. {RETURN_HINT}")
+    return texts.waiting_ack(position, wait_words(seconds))
 
 
 def wait_grew(position: int, seconds: int) -> str:
-    return (f"Извините, ожидание увеличилось: вы {position}-й в очереди, оператор ответит примерно через "
-            f"{duration_accusative(seconds)}. {RETURN_HINT}")
+    return texts.wait_grew(position, duration_accusative(seconds))

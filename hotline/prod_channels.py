@@ -40,22 +40,13 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from hotline import metrics, rasa_hooks
+from hotline import metrics, rasa_hooks, texts
 
 logger = logging.getLogger(__name__)
 
-RATE_LIMITED_TEXT = (
-    "Вы отправляете сообщения слишком часто. Пожалуйста, подождите минуту и напишите снова — "
-    "я обязательно отвечу."
-)
-TOO_LONG_TEXT = (
-    "Сообщение слишком длинное: я могу прочитать не больше {limit} символов. "
-    "Пожалуйста, опишите вопрос короче или разделите его на несколько сообщений."
-)
-ERROR_TEXT = (
-    "Извините, произошёл технический сбой, и я не смог обработать ваше сообщение. "
-    "Пожалуйста, повторите его через минуту."
-)
+RATE_LIMITED_TEXT = texts.RATE_LIMITED
+TOO_LONG_TEXT = texts.TOO_LONG
+ERROR_TEXT = texts.ERROR
 
 
 def _int_env(name: str, default: int) -> int:

@@ -46,16 +46,12 @@ import logging
 import os
 from typing import Any, List, Optional
 
-from hotline import metrics
+from hotline import metrics, texts
 
 logger = logging.getLogger(__name__)
 
-DEGRADED_TEXT = (
-    "Извините, эта функция сейчас временно недоступна из-за технических неполадок. "
-    "Пожалуйста, попробуйте ещё раз через несколько минут. На общие вопросы об услугах, "
-    "регистрации и работе портала я по-прежнему могу ответить."
-)
-DEGRADED_PHONE_SUFFIX = " Если вопрос срочный, позвоните на горячую линию {phone}."
+DEGRADED_TEXT = texts.DEGRADED
+DEGRADED_PHONE_SUFFIX = texts.DEGRADED_PHONE
 DEGRADED_METADATA_KEY = "hotline_degraded"
 ACTION_TIMEOUT_SECONDS = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "10"))
 
@@ -164,7 +160,9 @@ def degraded_reply(tracker: Any) -> Any:
     text = DEGRADED_TEXT
     phone = None
     try:
-        phone = tracker.get_slot("hotline_phone")
+        # A caller is on the line already: never told to call it.
+        if tracker.get_latest_input_channel() != "voice":
+            phone = tracker.get_slot("hotline_phone")
     except Exception:
         phone = None
     if phone:

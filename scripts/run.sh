@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
 MODEL=$(.venv/bin/python -m hotline.training --print-path)
-# Operators answer round the clock in the demo; set real hours in production,
-# e.g. HANDOFF_HOURS="пн-пт 09:00-18:00" (docs/handoff.md).
-export HANDOFF_HOURS="${HANDOFF_HOURS:-24/7}"
+# Operators' hours are a deployment setting (HANDOFF_HOURS="пн-пт 09:00-18:00",
+# docs/handoff.md); unset, citizens read the article's «в стандартные рабочие
+# часы» and every request joins the live queue.
 export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p var/log
 

@@ -46,6 +46,7 @@ def test_service_info_without_a_service_clears_the_name(make_tracker, dispatcher
 def test_session_start_applies_contact_overrides_from_environment(make_tracker, dispatcher, monkeypatch):
     monkeypatch.setenv("HOTLINE_PHONE", "8 800 000-00-00")
     monkeypatch.delenv("HOTLINE_HOURS", raising=False)
+    monkeypatch.delenv("HANDOFF_HOURS", raising=False)
     result = run_action(ActionSessionStart(), dispatcher, make_tracker([]), {})
     assert result[0]["event"] == "session_started"
     assert _slots(result) == {"hotline_phone": "8 800 000-00-00"}

@@ -1,21 +1,18 @@
-"""What the channel itself says, in Russian. Everything else comes from the
-domain's responses, so the assistant answers the same in every channel."""
+"""Which of the shared channel texts (hotline/texts.py) answers which
+Telegram message. Everything else comes from the domain's responses, so the
+assistant answers the same in every channel."""
 
-NOT_TEXT = ("Я пока понимаю только текстовые сообщения. Пожалуйста, напишите ваш вопрос "
-            "словами — я постараюсь помочь.")
-VOICE = ("Голосовые сообщения и видео я пока не распознаю. Пожалуйста, напишите ваш вопрос "
-         "текстом — я постараюсь помочь.")
-LOCATION = ("Геопозицию я пока не обрабатываю. Пожалуйста, напишите ваш вопрос текстом; "
-            "если нужен адрес или город, укажите его словами.")
-CONTACT = ("Контакты присылать не нужно — я не сохраняю такие данные. Пожалуйста, напишите "
-           "ваш вопрос текстом.")
-CAPTION = "Вложения я пока не просматриваю, но отвечу на подпись к нему."
-EDITED = ("Я вижу, что вы изменили сообщение, но исправления до меня не доходят. "
-          "Пожалуйста, отправьте исправленный вопрос новым сообщением.")
-STALE_BUTTON = ("Эта кнопка устарела. Пожалуйста, выберите тему заново или напишите ваш "
-                "вопрос текстом.")
-FAILURE = ("Извините, сейчас я не могу ответить. Пожалуйста, повторите вопрос чуть позже.")
-EMPTY_WITH_BUTTONS = "Выберите вариант:"
+from hotline.texts import (  # noqa: F401 - the channel's names for the shared texts
+    CAPTION,
+    CHOOSE as EMPTY_WITH_BUTTONS,
+    CONTACT,
+    EDITED,
+    FAILURE,
+    LOCATION,
+    NOT_TEXT,
+    STALE_BUTTON,
+    VOICE_MESSAGE as VOICE,
+)
 
 # Message fields of user content the assistant cannot read yet.
 _BY_KIND = {

@@ -28,6 +28,7 @@ from vk_api.bot_longpoll import VkBotLongPoll
 
 from connectors.vk.keyboard import PayloadStore, build_keyboards
 from connectors.vk.text import split_text
+from hotline import texts
 
 logger = logging.getLogger(__name__)
 
@@ -229,13 +230,13 @@ class VKClient:
                 options = "\n".join(f"• {b.get('title')}" for b in buttons if b.get("title"))
                 pieces = split_text("\n\n".join(p for p in (text.strip(), options) if p))
         if not pieces and keyboards:
-            pieces = ["Выберите вариант:"]
+            pieces = [texts.CHOOSE]
         sent = []
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             sent.append(await self.send_message(peer_id, piece, keyboards[0] if last and keyboards else None))
         for keyboard in keyboards[1:]:
-            sent.append(await self.send_message(peer_id, "Ещё варианты:", keyboard))
+            sent.append(await self.send_message(peer_id, texts.MORE_CHOICES, keyboard))
         return sent
 
     # --- Bots Long Poll ------------------------------------------------------

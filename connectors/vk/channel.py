@@ -45,6 +45,7 @@ from connectors.chat_locks import ChatLocks
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
+from hotline import texts
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +54,7 @@ SENDER_PREFIX = "vk_"
 
 # The answer to a message without text: a photo, sticker, voice message,
 # document, location, a forwarded message.
-NON_TEXT_REPLY = (
-    "Спасибо! К сожалению, я пока понимаю только текстовые сообщения — "
-    "фотографии, стикеры, голосовые сообщения, файлы и геолокацию я прочитать не могу. "
-    "Напишите, пожалуйста, ваш вопрос словами, например: «Как узнать статус заявления?»"
-)
+NON_TEXT_REPLY = texts.NOT_TEXT
 
 # "[club123|Горячая линия], вопрос" — an appeal to the community in a chat.
 _MENTION = re.compile(r"^\s*\[(?:club|public)\d+\|[^\]]*\][\s,:]*")

@@ -303,7 +303,7 @@ async def queue_data(request: web.Request) -> Dict[str, Any]:
         "operators_online": state.online_operators,
         "handling_seconds": state.handling_seconds,
         "open_now": schedule.is_open() if schedule else True,
-        "hours": schedule.describe() if schedule else "круглосуточно",
+        "hours": schedule.describe() if schedule else "не заданы (HANDOFF_HOURS)",
     }
 
 

@@ -174,3 +174,18 @@ def test_a_waiter_whose_ticket_expired_queues_again_instead_of_waiting_forever()
     assert saved["c-2"].tickets == type(saved["c-2"].tickets)()  # Rasa's waiter would now spin forever
     lock, ticket = run(asyncio.wait_for(store._acquire("c-2", mine, 10, 0.05), 5))
     assert ticket != mine and not lock.is_locked(ticket)
+
+
+def test_a_caller_on_the_phone_is_not_told_to_call_the_hotline():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from hotline.rasa_hooks import DEGRADED_TEXT, degraded_events
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    tracker = DialogueStateTracker.from_events(
+        "phone_1", [SlotSet("hotline_phone", "8-800-100-200"), UserUttered("статус", input_channel="voice")],
+        domain.slots)
+    events = run(degraded_events("action_check_application_status", None, None, tracker, domain))
+    assert events[0].text == DEGRADED_TEXT
