@@ -168,7 +168,7 @@ def main() -> int:
     rasa = AppThread(fake.app)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET,
-           "HANDOFF_RASA_URL": rasa.url, "HANDOFF_CONSOLE_PORT": str(port)}
+           "HANDOFF_RASA_URL": rasa.url, "HANDOFF_CONSOLE_PORT": str(port), "HANDOFF_SECURE_COOKIES": "0"}
     log = open(workdir / "console.log", "w")
     console = subprocess.Popen([sys.executable, "-m", "handoff.console"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)

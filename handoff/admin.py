@@ -80,7 +80,9 @@ def set_password(login: str, password: str, *, by: Optional[int] = None, via: st
     except ValueError:
         raise AdminError(f"Пароль должен быть не короче {auth.MIN_PASSWORD_LENGTH} символов") from None
     repo.update_operator(login, password_hash=password_hash, url=url)
-    repo.record_audit("admin_set_password", operator_id=by, subject=login, via=via, url=url)
+    ended = repo.close_operator_sessions(login, url=url)
+    repo.record_audit("admin_set_password", operator_id=by, subject=login, via=via, url=url,
+                      detail=f"сессий завершено: {ended}")
 
 
 def _password(args) -> tuple[str, bool]:

@@ -1,5 +1,5 @@
 """Operator accounts: Argon2id password hashes, session tokens, CSRF tokens,
-and the lock after repeated wrong passwords.
+and sign-in throttling (handoff.throttle) after repeated wrong passwords.
 
 Passwords are hashed with argon2-cffi's defaults (Argon2id, RFC 9106 low-memory
 profile). The session cookie carries a random token; the database keeps only
@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -19,11 +20,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from handoff import repository as repo
+from handoff import throttle
 from handoff.config import Settings
 
 _hasher = PasswordHasher()
 # Verified when the login does not exist, so a wrong login costs the same time as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Each verification holds 64 MiB for ~50 ms: a burst of sign-ins (even from many
+# addresses) queues here instead of exhausting the console's memory.
+_HASH_SLOTS = threading.BoundedSemaphore(2)
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -42,10 +47,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _HASH_SLOTS:
+        try:
+            return _hasher.verify(password_hash, password or "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def generate_password() -> str:
@@ -78,23 +84,29 @@ def _expiry(settings: Settings, created: dt.datetime, now: dt.datetime) -> dt.da
 
 def sign_in(login: str, password: str, settings: Settings, ip: Optional[str] = None,
             url: Optional[str] = None, via: str = "console") -> NewSession:
-    """Check the password and open a session; AuthError (and an audit entry) otherwise."""
+    """Check the password and open a session; AuthError (and an audit entry) otherwise.
+
+    The attempt is charged to (login, address) and to the address before any
+    hash is computed; a locked attempt is refused at once, known login or not,
+    and an allowed one costs exactly one Argon2 verification (against a dummy
+    hash for an unknown login), so neither the answer nor its timing tells
+    whether a login exists."""
     login = (login or "").strip()[:64]
     now = repo.utcnow()
-    window_start = now - dt.timedelta(minutes=settings.login_window_minutes)
-    failures = repo.count_audit("login_failed", login, window_start, url=url) if login else 0
-    operator = repo.operator_by_login(login, url=url) if login else None
-    if failures >= settings.login_max_failures:
-        # Counted even when the password is right: a guesser learns nothing.
+    budget = throttle.budget_from(settings)
+    if throttle.charge(login, ip, budget, url=url):
+        # Refused even when the password is right: a guesser learns nothing.
         repo.record_audit("login_failed", subject=login, detail="locked: too many failures", ip=ip, via=via,
-                          operator_id=operator.id if operator else None, url=url)
+                          url=url)
         raise AuthError("locked")
+    operator = repo.operator_by_login(login, url=url) if login else None
     ok = verify_password(operator.password_hash if operator else _DUMMY_HASH, password)
     if not ok or operator is None or not operator.is_active:
         reason = "unknown login" if operator is None else ("disabled" if ok else "wrong password")
         repo.record_audit("login_failed", subject=login, detail=reason, ip=ip, via=via,
                           operator_id=operator.id if operator else None, url=url)
         raise AuthError(reason)
+    throttle.refund(login, ip, budget, url=url)
     if _hasher.check_needs_rehash(operator.password_hash):
         repo.update_operator(login, password_hash=_hasher.hash(password), url=url)
     token = secrets.token_urlsafe(32)

@@ -61,9 +61,19 @@ class Settings:
     rasa_token: str = ""
     session_idle_minutes: float = 30.0
     session_max_hours: float = 12.0
-    secure_cookies: bool = False
+    # Secure cookies unless a deployer serves the console over plain HTTP on
+    # localhost and says so (HANDOFF_SECURE_COOKIES=0; `make run` does).
+    secure_cookies: bool = True
+    # Sign-in throttling (handoff.throttle): free failures per (login, address)
+    # and per address, then locks from login_lock_seconds doubling up to
+    # login_lock_max_minutes; a key quiet for login_forget_hours starts afresh.
     login_max_failures: int = 5
-    login_window_minutes: float = 15.0
+    login_address_max_failures: int = 20
+    login_lock_seconds: float = 60.0
+    login_lock_max_minutes: float = 60.0
+    login_forget_hours: float = 24.0
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
+    trusted_proxies: str = ""
     worker_interval: float = 0.3
     # Telegram operators' workspace (python-telegram-bot).
     tg_token: str = ""
@@ -89,9 +99,14 @@ class Settings:
             rasa_token=str(env.get("RASA_API_TOKEN", "") or "").strip(),
             session_idle_minutes=max(0.05, _float(env, "HANDOFF_SESSION_IDLE_MIN", cls.session_idle_minutes)),
             session_max_hours=max(0.01, _float(env, "HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours)),
-            secure_cookies=_bool(env, "HANDOFF_SECURE_COOKIES"),
+            secure_cookies=_bool(env, "HANDOFF_SECURE_COOKIES", cls.secure_cookies),
             login_max_failures=max(1, _int(env, "HANDOFF_LOGIN_MAX_FAILURES", cls.login_max_failures)),
-            login_window_minutes=max(1.0, _float(env, "HANDOFF_LOGIN_WINDOW_MIN", cls.login_window_minutes)),
+            login_address_max_failures=max(1, _int(env, "HANDOFF_LOGIN_ADDRESS_MAX_FAILURES",
+                                                   cls.login_address_max_failures)),
+            login_lock_seconds=max(1.0, _float(env, "HANDOFF_LOGIN_LOCK_SEC", cls.login_lock_seconds)),
+            login_lock_max_minutes=max(0.02, _float(env, "HANDOFF_LOGIN_LOCK_MAX_MIN", cls.login_lock_max_minutes)),
+            login_forget_hours=max(0.01, _float(env, "HANDOFF_LOGIN_FORGET_HOURS", cls.login_forget_hours)),
+            trusted_proxies=str(env.get("HANDOFF_TRUSTED_PROXIES", "") or "").strip(),
             worker_interval=max(0.05, _float(env, "HANDOFF_WORKER_INTERVAL", cls.worker_interval)),
             tg_token=str(env.get("HANDOFF_TG_TOKEN", "") or "").strip(),
             tg_chat_id=_int(env, "HANDOFF_TG_CHAT_ID", 0),

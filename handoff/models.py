@@ -1,4 +1,4 @@
-"""Tables of the operator handoff (Alembic revision 0002_handoff).
+"""Tables of the operator handoff (Alembic revisions 0002_handoff, 0004_login_throttle).
 
 They live on the status store's declarative Base, so one migration chain
 and one autogenerate check (tests/store/test_repository.py) cover them.
@@ -156,9 +156,25 @@ class Conversation(Base):
     first_seen = Column(DateTime, nullable=False)
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per (login, address) and per address (handoff.throttle).
+
+    The key is a SHA-256 of the scope and its values: whatever a stranger types
+    as a login is never stored here."""
+
+    __tablename__ = "handoff_login_throttle"
+    __table_args__ = (Index("ix_handoff_login_throttle_last_at", "last_at"),)
+
+    key = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False)
+    last_at = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime, nullable=True)
+
+
 operators = Operator.__table__
 sessions = ConsoleSession.__table__
 tickets = Ticket.__table__
 messages = Message.__table__
 audit = AuditEntry.__table__
 conversations = Conversation.__table__
+login_throttle = LoginThrottle.__table__

@@ -259,10 +259,22 @@ def update_operator(login: str, *, url: Optional[str] = None, **values: Any) -> 
         s.execute(update(operators).where(operators.c.login == login).values(**values))
         if values.get("is_active") is False:
             # A disabled operator is signed out everywhere at once.
-            s.execute(update(sessions).where(
-                sessions.c.operator_id == select(operators.c.id).where(operators.c.login == login).scalar_subquery(),
-                sessions.c.closed_at.is_(None)).values(closed_at=utcnow()))
+            _close_sessions_of(s, login)
     return operator_by_login(login, url=url)
+
+
+def _close_sessions_of(s, login: str) -> int:
+    return s.execute(update(sessions).where(
+        sessions.c.operator_id == select(operators.c.id).where(operators.c.login == login).scalar_subquery(),
+        sessions.c.closed_at.is_(None)).values(closed_at=utcnow())).rowcount
+
+
+@guarded
+def close_operator_sessions(login: str, *, url: Optional[str] = None) -> int:
+    """End every open session of an operator (a new password: whoever knew
+    the old one and signed in with it is out)."""
+    with session_scope(url) as s:
+        return _close_sessions_of(s, login)
 
 
 @guarded

@@ -3,7 +3,8 @@ console or the Telegram group): read, take, write, close — with the access
 rules, the audit log, delivery to the citizen and the bot's pause and resume.
 
 Access rules:
-* a waiting ticket may be read by any operator (to decide to take it);
+* a waiting ticket may be read by any operator (to decide to take it), with
+  personal values masked until one takes it (handoff.preview);
 * an assigned or closed ticket only by its operator — and by admins, who
   supervise (read only);
 * only the assigned operator writes to and closes a ticket.
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
+from handoff import preview
 from handoff import repository as repo
 from handoff import texts
 from handoff.config import Settings
@@ -142,22 +144,31 @@ class HandoffService:
             await self.audit("refused", actor, ticket, detail="read: ticket of another operator")
             raise Refused(403, f"Обращение ведёт другой оператор ({ticket.operator_name})", "not yours")
         await self.audit("read", actor, ticket)
-        result: Dict[str, Any] = {"ticket": ticket.public(), "can_write": self.can_write(actor.operator, ticket)}
-        if ticket.status == "waiting":
+        untaken = ticket.status == "waiting"
+        result: Dict[str, Any] = {"ticket": preview.masked_ticket(ticket.public()) if untaken else ticket.public(),
+                                  "can_write": self.can_write(actor.operator, ticket), "masked": untaken}
+        if untaken:
             position, seconds = await self.db(repo.expected_wait, ticket, self.settings.chats_per_operator,
                                               self.settings.default_handling_minutes * 60)
             result["ticket"].update(position=position, expected_wait_seconds=seconds)
         messages = await self.db(repo.ticket_messages, ticket.id)
-        result["messages"] = [m.public() for m in messages]
+        result["messages"] = self.visible_messages(ticket, messages)
         result["last_message_id"] = messages[-1].id if messages else 0
         if with_transcript:
             try:
-                result["transcript"] = transcript_from_tracker(await self.rasa.tracker(ticket.conversation_id))
+                transcript = transcript_from_tracker(await self.rasa.tracker(ticket.conversation_id))
+                result["transcript"] = preview.masked_items(transcript) if untaken else transcript
                 result["transcript_error"] = None
             except RasaError as exc:
                 result["transcript"] = []
                 result["transcript_error"] = f"История разговора недоступна: {exc}"
         return result
+
+    @staticmethod
+    def visible_messages(ticket: repo.TicketView, messages: List[repo.MessageView]) -> List[Dict[str, Any]]:
+        """The ticket's messages as a reader sees them: masked until someone takes it."""
+        items = [m.public() for m in messages]
+        return preview.masked_items(items) if ticket.status == "waiting" else items
 
     # --- take, write, close -------------------------------------------------------
 

@@ -23,9 +23,12 @@ WEBCHAT_PORT="${WEBCHAT_PORT:-8080}"
   --rasa-url "http://localhost:${RASA_PORT}" > var/log/webchat.log 2>&1 &
 WEBCHAT_PID=$!
 CONSOLE_PORT="${HANDOFF_CONSOLE_PORT:-5077}"
+# Prints the first admin's password once, when it creates the account; later runs only point at the file.
 .venv/bin/python -m handoff.admin ensure-admin --password-file var/console-admin.txt
-HANDOFF_RASA_URL="http://localhost:${RASA_PORT}" .venv/bin/python -m handoff.console --port "$CONSOLE_PORT" \
-  > var/log/console.log 2>&1 &
+# The demo console is plain HTTP on localhost, so its cookies cannot be Secure;
+# everywhere else they are (HANDOFF_SECURE_COOKIES defaults to 1).
+HANDOFF_SECURE_COOKIES=0 HANDOFF_RASA_URL="http://localhost:${RASA_PORT}" \
+  .venv/bin/python -m handoff.console --host 127.0.0.1 --port "$CONSOLE_PORT" > var/log/console.log 2>&1 &
 CONSOLE_PID=$!
 trap 'kill $ACTIONS_PID $WEBCHAT_PID $CONSOLE_PID 2>/dev/null || true' EXIT
 
@@ -46,8 +49,8 @@ sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.r
 
 Веб-чат на демо-странице портала:            http://localhost:${WEBCHAT_PORT}/
 Консоль операторов:                           http://localhost:${CONSOLE_PORT}/
-  первый администратор: логин $(sed -n 1p var/console-admin.txt), пароль $(sed -n 2p var/console-admin.txt)
-  (файл var/console-admin.txt; новые операторы — make operator)
+  логин и пароль первого администратора — в файле var/console-admin.txt
+  (доступен только владельцу; новые операторы — make operator)
 Интерактивная консоль (в другом терминале):  make shell
 Журнал сервера действий:                      var/log/actions.log
 Остановить: Ctrl+C

@@ -36,6 +36,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     from handoff.console.app import create_app
 
+    from handoff.console.peers import parse_networks
+
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        print(f"HANDOFF_TRUSTED_PROXIES: не адрес и не сеть ({exc})", file=sys.stderr)
+        return 2
     app = create_app(settings, args.database_url, run_worker=not args.no_worker)
     print(f"Консоль операторов: http://{args.host}:{args.port}/  (Rasa: {settings.rasa_url})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)

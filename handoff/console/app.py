@@ -2,9 +2,10 @@
 pages' scripts and for tests. `python -m handoff.console` serves it.
 
 Security:
-* sign-in with per-operator accounts (handoff.auth: Argon2id hashes, a lock
-  after repeated failures); the session cookie is HttpOnly, SameSite=Strict
-  (Secure with HANDOFF_SECURE_COOKIES=1) and expires after
+* sign-in with per-operator accounts (handoff.auth: Argon2id hashes;
+  handoff.throttle: backoff per (login, address) and per address, the address
+  from handoff.console.peers); the session cookie is HttpOnly, SameSite=Strict,
+  Secure unless HANDOFF_SECURE_COOKIES=0 (plain-HTTP local use), and expires after
   HANDOFF_SESSION_IDLE_MIN minutes idle or HANDOFF_SESSION_MAX_HOURS hours;
 * every state-changing request needs the session's CSRF token: the hidden
   ``csrf_token`` field of a form, or the ``X-CSRF-Token`` header of an API
@@ -29,9 +30,10 @@ import jinja2
 from aiohttp import web
 
 from actions.store import StoreUnavailable
-from handoff import auth
+from handoff import auth, preview
 from handoff import repository as repo
 from handoff.canned import canned_answers
+from handoff.console.peers import client_address, parse_networks
 from handoff.config import Settings
 from handoff.rasa_client import RasaClient
 from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
@@ -52,6 +54,7 @@ URL_KEY = web.AppKey("database_url", str)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 WORKER_KEY = web.AppKey("worker", asyncio.Task)
 TELEGRAM_KEY = web.AppKey("telegram", object)
+PROXIES_KEY = web.AppKey("trusted_proxies", list)
 STATUS_WORDS = {"waiting": "ждёт", "assigned": "у оператора", "closed": "закрыто"}
 REASON_WORDS = {"request": "просьба гражданина", "fallback": "бот не понял", "status_locked": "блокировка проверки",
                 "fraud": "мошенничество", "complaint": "жалоба"}
@@ -89,12 +92,16 @@ async def _db(request: web.Request, func: Callable, *args: Any, **kwargs: Any) -
     return await asyncio.to_thread(func, *args, url=_url(request), **kwargs)
 
 
+def _client(request: web.Request) -> str:
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"), request.app[PROXIES_KEY])
+
+
 def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
 def _actor(request: web.Request) -> Actor:
-    return Actor(request["session"].operator, "console", request.remote)
+    return Actor(request["session"].operator, "console", _client(request))
 
 
 def _render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
@@ -153,7 +160,7 @@ async def authenticate(request: web.Request, handler: Callable[[web.Request], Aw
     session, why = await _db(request, auth.resolve_session, token, request.app[SETTINGS_KEY])
     if session is None:
         if token and why in ("expired", "closed", "disabled"):
-            await _db(request, repo.record_audit, "session_refused", subject=why, ip=request.remote,
+            await _db(request, repo.record_audit, "session_refused", subject=why, ip=_client(request),
                       detail=f"{request.method} {request.path}")
         if _is_api(request):
             response: web.StreamResponse = web.json_response({"error": "Требуется вход", "reason": why}, status=401)
@@ -172,7 +179,7 @@ async def authenticate(request: web.Request, handler: Callable[[web.Request], Aw
         if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             given = (await request.post()).get("csrf_token")
         if not _same_origin(request) or not auth.same(str(given or ""), session.csrf_token):
-            await _db(request, repo.record_audit, "refused", operator_id=session.operator.id, ip=request.remote,
+            await _db(request, repo.record_audit, "refused", operator_id=session.operator.id, ip=_client(request),
                       detail=f"CSRF: {request.method} {request.path}")
             return _refusal(request, 403, "Запрос отклонён: нет действительного CSRF-токена")
     return await handler(request)
@@ -219,12 +226,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _render(request, "login.html", status=403, error="Форма устарела — попробуйте ещё раз.", notice="",
                        next="/queue", login_csrf="", login=login)
     try:
-        session = await _db(request, auth.sign_in, login, password, request.app[SETTINGS_KEY], request.remote)
+        session = await _db(request, auth.sign_in, login, password, request.app[SETTINGS_KEY], _client(request))
     except auth.AuthError:
         login_csrf = _login_token(request)
         response = _render(request, "login.html", status=401, error="Неверный логин или пароль.", notice="",
                            next=_safe_next(str(form.get("next", ""))), login_csrf=login_csrf, login=login)
-        response.set_cookie(LOGIN_COOKIE, login_csrf, httponly=True, samesite="Strict", path="/login", max_age=3600)
+        response.set_cookie(LOGIN_COOKIE, login_csrf, httponly=True, samesite="Strict", path="/login",
+                            secure=request.app[SETTINGS_KEY].secure_cookies, max_age=3600)
         return response
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
     _set_session_cookie(request, response, session)
@@ -239,7 +247,7 @@ async def api_login(request: web.Request) -> web.Response:
     body = await request.json()
     try:
         session = await _db(request, auth.sign_in, str(body.get("login", "")), str(body.get("password", "")),
-                            request.app[SETTINGS_KEY], request.remote)
+                            request.app[SETTINGS_KEY], _client(request))
     except auth.AuthError:
         return web.json_response({"error": "Неверный логин или пароль"}, status=401)
     response = web.json_response({"csrf_token": session.csrf_token, "operator": session.operator.public(),
@@ -250,7 +258,7 @@ async def api_login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     await _db(request, auth.sign_out, request.cookies.get(COOKIE))
-    await _db(request, repo.record_audit, "logout", operator_id=request["session"].operator.id, ip=request.remote)
+    await _db(request, repo.record_audit, "logout", operator_id=request["session"].operator.id, ip=_client(request))
     response: web.StreamResponse = (web.json_response({"ok": True}) if _is_api(request)
                                     else web.HTTPSeeOther("/login?reason=closed"))
     response.del_cookie(COOKIE, path="/")
@@ -286,9 +294,12 @@ async def queue_data(request: web.Request) -> Dict[str, Any]:
     now = repo.utcnow()
     rows, position = [], 0
     for ticket in tickets:
+        readable = service.can_read(me_, ticket)
         row = ticket.public(now)
+        if ticket.status == "waiting" or not readable:
+            row = preview.masked_ticket(row)
         row["mine"] = ticket.operator_id == me_.id
-        row["readable"] = service.can_read(me_, ticket)
+        row["readable"] = readable
         if ticket.status == "waiting":
             position += 1
             row["position"] = position
@@ -348,7 +359,8 @@ async def api_ticket_messages(request: web.Request) -> web.Response:
     if found:
         # A read of new content is a read: logged, but once per poll that brought something.
         await service.audit("read", _actor(request), ticket, detail=f"{len(found)} новых сообщений")
-    return web.json_response({"ticket": ticket.public(), "messages": [m.public() for m in found],
+    public = preview.masked_ticket(ticket.public()) if ticket.status == "waiting" else ticket.public()
+    return web.json_response({"ticket": public, "messages": service.visible_messages(ticket, found),
                               "can_write": service.can_write(request["session"].operator, ticket)})
 
 
@@ -444,7 +456,7 @@ async def admin_add(request: web.Request) -> web.StreamResponse:
         operator = await _db(request, add_operator, str(body.get("login", "")), str(body.get("display_name", "")),
                              str(body.get("password", "")), is_admin=str(body.get("is_admin", "")) in ("1", "on", "true"),
                              telegram_user_id=int(telegram) if telegram else None,
-                             by=request["session"].operator.id, ip=request.remote)
+                             by=request["session"].operator.id, ip=_client(request))
     except (AdminError, ValueError) as exc:
         if _is_api(request):
             return web.json_response({"error": str(exc)}, status=400)
@@ -461,7 +473,7 @@ async def admin_toggle(request: web.Request) -> web.StreamResponse:
     login = request.match_info["login"]
     active = request.match_info["action"] == "enable"
     try:
-        await _db(request, set_active, login, active, by=request["session"].operator.id, ip=request.remote)
+        await _db(request, set_active, login, active, by=request["session"].operator.id, ip=_client(request))
     except AdminError as exc:
         if _is_api(request):
             return web.json_response({"error": str(exc)}, status=400)
@@ -499,6 +511,7 @@ def create_app(settings: Optional[Settings] = None, database_url: Optional[str] 
     app[SETTINGS_KEY] = settings
     app[SERVICE_KEY] = service
     app[URL_KEY] = database_url or ""
+    app[PROXIES_KEY] = parse_networks(settings.trusted_proxies)
     app[TEMPLATES_KEY] = _templates()
     r = app.router
     r.add_get("/", index)

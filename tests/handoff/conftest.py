@@ -41,7 +41,9 @@ def make_operator(db_url) -> Callable:
 def handoff_settings(**overrides):
     from handoff.config import Settings
 
-    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1"})
+    # Plain HTTP on loopback, as in `make run`: cookies without the Secure flag.
+    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1",
+                          "HANDOFF_SECURE_COOKIES": "0"})
     return dataclasses.replace(base, **overrides)
 
 

@@ -57,7 +57,8 @@ class Stack:
         from handoff.console.app import create_app
         from handoff.rasa_client import RasaClient
 
-        settings = Settings.load({**env, "HANDOFF_RASA_URL": self.servers.url, "HANDOFF_WORKER_INTERVAL": "0.1"})
+        settings = Settings.load({**env, "HANDOFF_RASA_URL": self.servers.url, "HANDOFF_WORKER_INTERVAL": "0.1",
+                                  "HANDOFF_SECURE_COOKIES": "0"})
         self.console = AppThread(lambda: create_app(settings, self.db_url, rasa=RasaClient(settings, secret=SECRET),
                                                     telegram=False))
         return self
