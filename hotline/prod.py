@@ -5,9 +5,11 @@ from Debian's packages and this repository:
 
 * PostgreSQL — a cluster in var/prod/pg run as the ``postgres`` OS user
   (when started as root), databases ``hotline_tracker`` (Rasa's tracker
-  store) and ``hotline_status`` (status store, migrated by Alembic);
+  store) and ``hotline_status`` (status store, migrated by Alembic); SCRAM
+  password required on every connection;
 * Redis — Rasa's lock store and the shared rate-limit counters (no
-  persistence: both are short-lived);
+  persistence: both are short-lived), ``requirepass``;
+  both passwords are generated into var/prod/secrets/ (hotline.prod_secrets);
 * two action servers (hotline.action_server) and N Rasa instances
   (``rasa run`` with deploy/endpoints.prod.yml, deploy/credentials.prod.yml,
   deploy/logging.prod.yml), all on 127.0.0.1;
@@ -39,6 +41,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import quote
+
+from hotline.prod_secrets import (PG_USER, ProfileSecrets, initdb_with_password, redis_config,
+                                  require_password, trusts_anyone)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -112,6 +118,8 @@ class ProdProfile:
         self.action_ports: List[int] = [config.action_port + i if config.action_port else free_port()
                                         for i in range(config.action_instances)]
         self.pg_started = False
+        self.secrets = ProfileSecrets(self.base)
+        self._pg_owner: Optional[tuple] = None
 
     # --- addresses ----------------------------------------------------------------
 
@@ -119,8 +127,9 @@ class ProdProfile:
     def public_url(self) -> str:
         return f"http://127.0.0.1:{self.config.nginx_port}"
 
-    def pg_url(self, db: str) -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.config.pg_port}/{db}"
+    def pg_url(self, db: str, secret: bool = True) -> str:
+        password = quote(self.secrets.pg_password, safe="") if secret else "***"
+        return f"postgresql+psycopg2://{PG_USER}:{password}@127.0.0.1:{self.config.pg_port}/{db}"
 
     @property
     def tracker_url(self) -> str:
@@ -132,7 +141,7 @@ class ProdProfile:
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.config.redis_port}"
+        return f"redis://:{quote(self.secrets.redis_password, safe='')}@127.0.0.1:{self.config.redis_port}"
 
     def rasa_url(self, i: int) -> str:
         return f"http://127.0.0.1:{self.rasa_ports[i]}"
@@ -151,11 +160,13 @@ class ProdProfile:
             "RASA_TELEMETRY_ENABLED": "false",
             "HOTLINE_JSON_LOGS": "1",
             "PYTHONWARNINGS": "ignore",
-            "PG_HOST": "127.0.0.1", "PG_PORT": str(c.pg_port), "PG_USER": "postgres", "PG_PASSWORD": "",
+            "PG_HOST": "127.0.0.1", "PG_PORT": str(c.pg_port), "PG_USER": PG_USER,
+            "PG_PASSWORD": self.secrets.pg_password,
             "TRACKER_DB": TRACKER_DB,
             "DATABASE_URL": self.status_url,
             "TRACKER_DATABASE_URL": self.tracker_url,
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(c.redis_port), "REDIS_LOCK_DB": "1",
+            "REDIS_PASSWORD": self.secrets.redis_password,
             "REDIS_URL": f"{self.redis_url}/2",
             "ACTIONS_URL": f"http://127.0.0.1:{c.actions_lb_port}/webhook",
             "ACTION_HEALTH_URL": f"http://127.0.0.1:{c.actions_lb_port}/health",
@@ -228,18 +239,29 @@ class ProdProfile:
             user = pwd.getpwnam("postgres")
             self.run_as = ["runuser", "-u", "postgres", "--"]
             os.chown(self.pg_dir, user.pw_uid, user.pw_gid)
+            self._pg_owner = (user.pw_uid, user.pw_gid)
             # The server runs as postgres: it must be able to reach its directory.
             self.base.chmod(self.base.stat().st_mode | 0o011)
         if not (data / "PG_VERSION").exists():
-            self._pg(str(self.pg_bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                     "-E", "UTF8", "--no-locale")
+            initdb_with_password(
+                lambda *auth: self._pg(str(self.pg_bindir / "initdb"), "-D", str(data), "-U", PG_USER, *auth,
+                                       "-E", "UTF8", "--no-locale"),
+                data, self.pg_dir, self.secrets.pg_password, self._pg_owner)
         options = (f"-p {self.config.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1 "
                    "-c max_connections=300 -c shared_buffers=128MB")
         if self.config.fast_pg:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._pg_options = options
         self._pg_start()
+        if trusts_anyone(data):  # made by an older profile: give it a password now
+            require_password(self._pg_connect_trusting, data, self.secrets.pg_password, self._pg_owner,
+                             lambda: self.pg_ctl("reload"))
         self._create_databases()
+
+    def _pg_connect_trusting(self):
+        import psycopg2
+
+        return psycopg2.connect(host="127.0.0.1", port=self.config.pg_port, user=PG_USER, dbname="postgres")
 
     def _pg_start(self) -> None:
         # -l: the server must not inherit our pipes (pg_ctl restart has no -l).
@@ -263,7 +285,8 @@ class ProdProfile:
     def _create_databases(self) -> None:
         import psycopg2
 
-        conn = psycopg2.connect(host="127.0.0.1", port=self.config.pg_port, user="postgres", dbname="postgres")
+        conn = psycopg2.connect(host="127.0.0.1", port=self.config.pg_port, user=PG_USER, dbname="postgres",
+                                password=self.secrets.pg_password)
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
@@ -289,7 +312,11 @@ class ProdProfile:
         redis_dir = self.base / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         redis = shutil.which("redis-server") or "/usr/bin/redis-server"
-        proc = self._spawn("redis", [redis, "--port", str(self.config.redis_port), "--bind", "127.0.0.1",
+        password = self.secrets.redis_password
+        # The password only in the file: redis-server's argv is visible to every local user.
+        config = redis_config(redis_dir / "redis.conf", password)
+        proc = self._spawn("redis", [redis, str(config), "--port", str(self.config.redis_port),
+                                     "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--dir", str(redis_dir),
                                      "--protected-mode", "yes", "--daemonize", "no"])
         deadline = time.monotonic() + 20
@@ -298,8 +325,14 @@ class ProdProfile:
                 raise RuntimeError("redis-server exited; see " + str(self.log_dir / "redis.log"))
             try:
                 with socket.create_connection(("127.0.0.1", self.config.redis_port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    s.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+                    reply = b""
+                    while reply.count(b"\r\n") < 2:
+                        chunk = s.recv(64)
+                        if not chunk:
+                            break
+                        reply += chunk
+                    if reply.startswith(b"+OK") and b"+PONG" in reply:
                         return
             except OSError:
                 pass
@@ -470,9 +503,10 @@ class ProdProfile:
                          f"{self.action_url(i)}/ops/metrics")
         lines += [
             "",
-            f"PostgreSQL:         {self.tracker_url}",
-            f"                    {self.status_url}",
-            f"Redis:              {self.redis_url}",
+            f"PostgreSQL:         {self.pg_url(TRACKER_DB, secret=False)}",
+            f"                    {self.pg_url(STATUS_DB, secret=False)}",
+            f"Redis:              redis://:***@127.0.0.1:{self.config.redis_port}",
+            f"Пароли PostgreSQL и Redis: {self.secrets.dir}/ (только для владельца)",
             f"Журналы (JSON):     {self.log_dir}/",
             f"API Rasa (токен):   RASA_API_TOKEN={self.config.api_token}",
             "",
