@@ -32,3 +32,4 @@ if [ "$(cat "$spacy_stamp" 2>/dev/null)" != "$spacy_want" ]; then
   echo "$spacy_want" > "$spacy_stamp"
 fi
 mkdir -p var
+bash scripts/setup_tools.sh
