@@ -72,7 +72,8 @@ def wait_grew(position: int, wait: str) -> str:
 # Keys that exist on the phone (voice/dtmf.py): 1–5 the menu, 9 repeat, 0 operator,
 # # ends a number, * clears it.
 
-PHONE_REPROMPT = "Вас не слышно. Скажите, чем помочь. Оператор — ноль, повторить — девять."
+# Said whatever is asked: while a number is typed «9» would be a digit, «0» alone still means the operator.
+PHONE_REPROMPT = "Вас не слышно. Скажите, чем помочь, или нажмите ноль для связи с оператором."
 PHONE_SILENCE_GOODBYE = "Вас по‑прежнему не слышно. Завершаю звонок. До свидания."
 PHONE_REPEAT = "Извините, не удалось расслышать. Повторите, пожалуйста."
 PHONE_OFFER_KEYPAD = ("Не получается разобрать. Номер заявления или дату рождения можно набрать на клавиатуре "
