@@ -56,7 +56,9 @@ def status_details(view: store.ApplicationView) -> Dict[Text, Text]:
         "status_submitted": russian_date(view.submitted_at),
         "status_expected": russian_date(view.expected_at) if view.expected_at else "не указана",
         "status_missing": missing,
-        "status_instructions": view.instructions or "дополнительных действий не требуется.",
+        # Without the department's instructions nothing is promised: the decision
+        # notice in the personal account (the article) says what to do.
+        "status_instructions": view.instructions or "смотрите уведомление о решении в личном кабинете.",
     }
 
 

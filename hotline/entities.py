@@ -102,5 +102,5 @@ def _safe_date(year: int, month: int, day: int) -> Optional[dt.date]:
 
 
 def russian_date(date: dt.date) -> str:
-    """12 марта 2025 г."""
-    return f"{date.day} {MONTHS_GENITIVE_BY_NUMBER[date.month]} {date.year} г."
+    """«12 марта 2025 года»: ends a sentence without «г..»."""
+    return f"{date.day} {MONTHS_GENITIVE_BY_NUMBER[date.month]} {date.year} года"

@@ -20,7 +20,7 @@ SERVICE_NAMES: dict[str, str] = {
     "marriage_registration": "Регистрация брака",
     "divorce_registration": "Расторжение брака",
     "death_registration": "Государственная регистрация смерти",
-    "residence_registration": "Регистрация по месту жительства",
+    "residence_registration": "Регистрация по месту жительства или пребывания",
     "maternity_capital": "Материнский капитал",
     "child_benefit": "Единое пособие на детей",
     "pension": "Назначение пенсии",

@@ -27,6 +27,11 @@ def test_configured_operator_hours_reach_the_answers():
     assert "operator_hours" not in contact_overrides({"HANDOFF_HOURS": "когда придётся"})
 
 
+def test_support_email_default_says_where_to_find_the_address(domain_yaml):
+    value = domain_yaml["slots"]["support_email"]["initial_value"]
+    assert value.startswith("адрес указан в разделе «Помощь и поддержка»")
+
+
 def _required(monkeypatch, make_tracker, dispatcher, **env):
     from actions.handoff import ValidateHandoffForm
 

@@ -67,7 +67,7 @@ def test_ambiguous_or_impossible_dates_are_not_guessed(text):
 
 
 def test_russian_date_format():
-    assert russian_date(dt.date(2025, 3, 12)) == "12 марта 2025 г."
+    assert russian_date(dt.date(2025, 3, 12)) == "12 марта 2025 года"
 
 
 def test_snils_checksum():

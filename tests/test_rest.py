@@ -31,6 +31,14 @@ def test_faq_answer_uses_the_configured_number(servers):
     assert "800‑100‑200" in text
 
 
+def test_frequent_questions_button_opens_the_knowledge_base_answer(servers, domain_yaml):
+    topics = next(v for v in domain_yaml["responses"]["utter_fallback"]
+                  if (v.get("condition") or [{}])[0].get("value") == "topics" and not v.get("channel"))
+    payload = next(b["payload"] for b in topics["buttons"] if b["title"] == "Частые вопросы")
+    text = _texts(servers.send("rest-faq-button", payload))
+    assert "«Помощь и поддержка»" in text and "поисковую строку" in text
+
+
 def test_three_misses_end_with_how_to_reach_a_human(servers):
     answers = [_texts(servers.send("rest-miss", "ывапролдж фыва")) for _ in range(3)]
     assert "сформулируйте" in answers[0] or "переформулир" in answers[0]

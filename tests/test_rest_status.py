@@ -29,7 +29,7 @@ def test_imported_application_status_over_rest(servers, tmp_path):
     assert "дату рождения" in asked  # the number was given up front: not asked again
     answer = _text(servers.send("rest-status", "5 ноября 1979"))
     assert "одобрено" in answer
-    assert "20 декабря 2026 г." in answer
+    assert "20 декабря 2026 года" in answer
     assert "Назначение пенсии" in answer
 
 

@@ -5,7 +5,7 @@ A REST-style webhook (``POST /webhooks/voice/webhook``, same body as the
 messages are recorded with input channel ``voice`` and whose responses are
 generated for output channel ``voice``, so domain responses can have
 ``channel: voice`` variations (short sentences, no buttons, numbers for the
-ear; see docs/voice_responses_proposal.yml).
+ear; every response has one, tests/test_answers_voice.py).
 
 After the bot messages the reply carries one more element,
 ``{"custom": {"voice_state": {...}}}``: the open question of the form

@@ -22,7 +22,8 @@ from hotline.entities import normalize_application_number, parse_birth_date
 
 OPERATOR = "operator"
 
-# The phone menu read in the greeting (docs/voice_responses_proposal.yml).
+# The phone menu the voice greeting and fallback read out (domain.yml; tests/test_answers_voice.py
+# checks that they announce these keys).
 KEYPAD_MENU = {
     "1": "/check_application_status",
     "2": "/ask_service_info",

@@ -38,7 +38,7 @@ from tests.channels.telegram_fake import (TOKEN, Call, FakeTelegramAPI, callback
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-webhook-secret_0123456789"
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-LONG_PAYLOAD = "какие есть способы связаться со службой"  # 73 bytes in UTF-8, a button of the domain
+LONG_PAYLOAD = "где найти ответы на часто задаваемые вопросы"  # 82 bytes in UTF-8, a button of the domain
 _chats = itertools.count(5_000_001)
 
 

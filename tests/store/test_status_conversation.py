@@ -30,7 +30,7 @@ def check(make_tracker, dispatcher, number, birth_date, sender="citizen-1"):
 def test_matching_number_and_date_disclose_the_status(citizen_store, make_tracker, dispatcher):
     message, slots = check(make_tracker, dispatcher, "1234567890", "1985-03-12")
     assert message["response"] == "utter_status_in_progress"
-    assert message["status_expected"] == "2 декабря 2026 г."
+    assert message["status_expected"] == "2 декабря 2026 года"
     assert message["status_service"] == "Оформление загранпаспорта"
     assert slots["birth_date"] is None  # never kept after the check
 
