@@ -6,12 +6,7 @@ import re
 import pytest
 
 from helpers import ROOT, load_yaml
-
-# Filled by actions at run time rather than from slots.
-ACTION_FILLED = {"service_name", "status_number", "status_service", "status_submitted",
-                 "status_expected", "status_missing", "status_instructions",
-                 # actions/handoff.py
-                 "handoff_ticket", "handoff_position", "handoff_wait", "handoff_hours", "handoff_expect"}
+from hotline.answer_text import ACTION_FILLED
 
 
 def _variations(domain_yaml):
