@@ -7,7 +7,6 @@ Rasa's pins, so they are run as programs, not imported.
 """
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import shlex
 import subprocess
@@ -123,13 +122,16 @@ class Peer:
     """A pod (namespace, labels) or an address outside the cluster."""
 
     def __init__(self, namespace: Optional[str] = None, labels: Optional[Mapping[str, str]] = None,
-                 address: Optional[str] = None) -> None:
+                 address: Optional[str] = None, namespace_labels: Optional[Mapping[str, str]] = None) -> None:
         self.namespace = namespace
         self.labels = dict(labels or {})
         self.address = address
+        self._namespace_labels = dict(namespace_labels or {})
 
     def namespace_labels(self) -> Dict[str, str]:
-        return {"kubernetes.io/metadata.name": self.namespace} if self.namespace else {}
+        if not self.namespace:
+            return {}
+        return {**self._namespace_labels, "kubernetes.io/metadata.name": self.namespace}
 
 
 def _peer_matches(rule_peer: Mapping[str, Any], peer: Peer, policy_namespace: str) -> bool:
@@ -201,6 +203,3 @@ def path_routed(docs: List[Dict[str, Any]], request_path: str) -> bool:
                 return True
     return False
 
-
-def glob_any(name: str, patterns: List[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) for p in patterns)
