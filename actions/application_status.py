@@ -1,9 +1,11 @@
-"""The verified application-status check.
+"""The verified application-status check: number + name + date of birth,
+all three matching the department's record, as the article describes.
 
 validate_application_status_form normalises what the citizen typed;
-action_check_application_status asks the store, enforces the lockout and
-answers in the wording of the application's status. Personal data never
-reaches a log line and the date of birth is cleared after every check.
+action_check_application_status asks the store through the lockout
+(actions/store/lockout.py) and answers in the wording of the application's
+status. Personal data never reaches a log line; the name and the date of
+birth are cleared after every check.
 """
 from __future__ import annotations
 
@@ -17,12 +19,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import store
+from actions.store.names import words as name_words
 from hotline.entities import normalize_application_number, parse_birth_date, russian_date
 from hotline.services import display_name
 
 logger = logging.getLogger(__name__)
 
 STATUS_RESPONSES = {status: f"utter_status_{status}" for status in store.STATUSES}
+# Channels whose conversation ids the server owns (authenticated chat ids, a
+# server-issued session, the phone call): only their conversations are
+# trusted past a number's daily cap (see actions/store/lockout.py).
+SERVER_OWNED_CHANNELS = frozenset({"telegram", "vk", "socketio", "voice"})
+MAX_NAME_WORDS = 5
+MAX_NAME_CHARS = 200
 
 
 class ValidateApplicationStatusForm(FormValidationAction):
@@ -36,6 +45,18 @@ class ValidateApplicationStatusForm(FormValidationAction):
         if number is None:
             dispatcher.utter_message(response="utter_invalid_application_number")
         return {"application_number": number}
+
+    def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = " ".join(str(value or "").split())
+        found = name_words(text)
+        # Letters, hyphens, dots of initials: anything else is not a name.
+        if (not found or len(found) > MAX_NAME_WORDS or len(text) > MAX_NAME_CHARS
+                or any(not w.replace("-", "").isalpha() for w in found)):
+            dispatcher.utter_message(response="utter_invalid_full_name")
+            return {"full_name": None}
+        return {"full_name": text}
 
     def validate_birth_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -69,26 +90,32 @@ class ActionCheckApplicationStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        number = tracker.get_slot("application_number")
+        number = normalize_application_number(tracker.get_slot("application_number") or "")
+        full_name = tracker.get_slot("full_name")
         birth_date = _date(tracker.get_slot("birth_date"))
-        keys = [f"number:{number}", f"conversation:{tracker.sender_id}"]
-        # The date is used once, here, and never kept.
-        clear = [SlotSet("birth_date", None), SlotSet("requested_slot", None)]
+        # The name and the date are used once, here, and never kept.
+        clear = [SlotSet("birth_date", None), SlotSet("full_name", None), SlotSet("requested_slot", None)]
+        if number is None:
+            dispatcher.utter_message(response="utter_status_not_verified")
+            return clear + [SlotSet("application_number", None)]
+        channel = tracker.get_latest_input_channel()
         try:
-            if store.is_locked(keys):
-                dispatcher.utter_message(response="utter_status_locked")
-                return clear
-            view = store.verify(number, birth_date) if number and birth_date else None
-            for key in keys:
-                store.record_attempt(key, success=view is not None)
+            result = store.check(
+                number, tracker.sender_id,
+                lambda conn: store.verify_on(conn, number, birth_date, full_name),
+                trusted_channel=channel in SERVER_OWNED_CHANNELS,
+            )
         except store.StoreUnavailable:
             logger.warning("status store unavailable for a status check")
             dispatcher.utter_message(response="utter_status_unavailable")
             return clear
-        if view is None:
-            locked_now = _locked(keys)
-            dispatcher.utter_message(response="utter_status_locked" if locked_now else "utter_status_not_verified")
+        if result.refused:
+            dispatcher.utter_message(response="utter_status_locked")
             return clear + [SlotSet("application_number", None)]
+        if result.value is None:
+            dispatcher.utter_message(response="utter_status_not_verified")
+            return clear + [SlotSet("application_number", None)]
+        view = result.value
         dispatcher.utter_message(response=STATUS_RESPONSES[view.status], **status_details(view))
         return clear
 
@@ -98,10 +125,3 @@ def _date(value: Optional[str]) -> Optional[dt.date]:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _locked(keys: List[str]) -> bool:
-    try:
-        return store.is_locked(keys)
-    except store.StoreUnavailable:
-        return False

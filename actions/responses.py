@@ -10,6 +10,7 @@ RESPONSES_UTTERED_BY_ACTIONS: frozenset[str] = frozenset(
         # actions/application_status.py
         "utter_invalid_application_number",
         "utter_invalid_birth_date",
+        "utter_invalid_full_name",
         "utter_status_not_verified",
         "utter_status_locked",
         "utter_status_unavailable",

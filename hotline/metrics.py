@@ -23,6 +23,10 @@ Rasa side:
 Action server:
     hotline_action_requests_total{action,status}
     hotline_action_latency_seconds{action}
+    hotline_status_locks_total{scope,duration}   scope: conversation (one
+                                                 conversation locked on a
+                                                 number), number (daily cap
+                                                 reached: alert); duration 15m, 1h, 24h
 """
 from __future__ import annotations
 
@@ -57,6 +61,8 @@ DEPENDENCY_FALLBACK = Counter("hotline_dependency_fallback",
                               ["dependency"], registry=REGISTRY)
 ACTION_REQUESTS = Counter("hotline_action_requests", "Action server calls by action and HTTP status",
                           ["action", "status"], registry=REGISTRY)
+STATUS_LOCKS = Counter("hotline_status_locks", "Status-check lockouts (number = daily cap reached, alert)",
+                       ["scope", "duration"], registry=REGISTRY)
 ACTION_LATENCY = Histogram("hotline_action_latency_seconds", "Action server time per action call",
                            ["action"], buckets=_LATENCY_BUCKETS, registry=REGISTRY)
 

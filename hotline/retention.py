@@ -152,7 +152,7 @@ class Retention:
 
     def purge(self, days: int, application_days: int, dry_run: bool = False,
               now: Optional[dt.datetime] = None) -> Dict[str, int]:
-        from actions.store.repository import LOCK_WINDOW
+        from actions.store.lockout import KEEP_ATTEMPTS
 
         if days < 1:
             raise ValueError("RETENTION_DAYS must be at least 1")
@@ -173,7 +173,7 @@ class Retention:
                     counts["tracker_events"] = self._delete_batched(conn, "events", "timestamp < :c",
                                                                     {"c": cutoff_epoch})
 
-        attempts_cutoff = min(cutoff, now - 2 * LOCK_WINDOW)
+        attempts_cutoff = min(cutoff, now - KEEP_ATTEMPTS)
         with self.status.begin() as conn:
             plan = [("status_check_attempts", "attempted_at < :c", {"c": attempts_cutoff}, "id")]
             if self._has_table(self.status, "handoff_tickets"):
@@ -252,11 +252,19 @@ class Retention:
                     text("SELECT id FROM applications WHERE number = :n"), {"n": number}).scalars())
             found.sender_ids = self._senders_for_application(number)
             conversation_ids = list(found.sender_ids)
-            found.attempt_keys.append(f"number:{number}")
-        found.attempt_keys += [f"conversation:{s}" for s in conversation_ids]
+            # The number's own counter and its per-conversation counters.
+            patterns = [f"number:{number}", f"number:{number}|%"]
+        else:
+            patterns = []
+        from actions.store.lockout import conversation_key
+
+        # Per-conversation counters hash the conversation id (actions/store/lockout.py).
+        patterns += ["%" + conversation_key("", s).split("|", 1)[1] for s in conversation_ids]
         with self.status.connect() as conn:
-            found.attempt_keys = [k for k in dict.fromkeys(found.attempt_keys) if conn.execute(
-                text("SELECT 1 FROM status_check_attempts WHERE key = :k LIMIT 1"), {"k": k}).first()]
+            for pattern in patterns:
+                found.attempt_keys += conn.execute(text(
+                    "SELECT DISTINCT key FROM status_check_attempts WHERE key LIKE :p"), {"p": pattern}).scalars()
+            found.attempt_keys = sorted(set(found.attempt_keys))
             if conversation_ids and self._has_table(self.status, "handoff_tickets"):
                 found.ticket_ids = list(conn.execute(
                     text("SELECT id FROM handoff_tickets WHERE conversation_id IN :ids ORDER BY id").bindparams(

@@ -26,7 +26,8 @@ def test_imported_application_status_over_rest(servers, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
     asked = _text(servers.send("rest-status", "какой статус у заявления xk‑556677889"))
-    assert "дату рождения" in asked  # the number was given up front: not asked again
+    assert "фамилию" in asked  # the number was given up front: not asked again
+    assert "дату рождения" in _text(servers.send("rest-status", "Смирновой"))
     answer = _text(servers.send("rest-status", "5 ноября 1979"))
     assert "одобрено" in answer
     assert "20 декабря 2026 года" in answer
@@ -36,7 +37,8 @@ def test_imported_application_status_over_rest(servers, tmp_path):
 def test_number_asked_then_bad_format_then_wrong_date(servers):
     assert "номер заявления" in _text(servers.send("rest-status-2", "хочу узнать статус заявки"))
     assert "Это не похоже на номер" in _text(servers.send("rest-status-2", "12345"))
-    assert "дату рождения" in _text(servers.send("rest-status-2", "1234567890"))
+    assert "фамилию" in _text(servers.send("rest-status-2", "1234567890"))
+    assert "дату рождения" in _text(servers.send("rest-status-2", "Иванов"))
     answer = _text(servers.send("rest-status-2", "01.01.1950"))
     assert "Не удалось найти заявление" in answer
     assert "в обработке" not in answer
@@ -51,16 +53,19 @@ def test_citizen_can_stop_the_check(servers):
 def test_birth_date_is_not_stored_in_plain_text(servers):
     import sqlite3
     servers.send("rest-status-4", "статус заявки AB-987654321")
+    servers.send("rest-status-4", "петрова анна")
     answer = _text(servers.send("rest-status-4", "01.07.1990"))
     assert "требуются дополнительные документы" in answer
     db = sqlite3.connect(servers.workdir / "tracker.db")
     stored = " ".join(row[0] for row in db.execute("select data from events where sender_id = 'rest-status-4'"))
     assert "AB-987654321" in stored
     assert "01.07.1990" not in stored and "1990-07-01" not in stored
+    assert "етрова" not in stored and "анна" not in stored
 
 
 def test_personal_data_never_reaches_the_logs(servers):
     servers.send("rest-status-5", "статус заявки AB-987654321")
+    servers.send("rest-status-5", "Петрова")
     servers.send("rest-status-5", "1 июля 1990")
     logs = servers.logs()
     assert "1 июля 1990" not in logs and "1990-07-01" not in logs and "01.07.1990" not in logs

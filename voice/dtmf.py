@@ -99,6 +99,10 @@ def interpret(digits: str, expect: Optional[str], today: Optional[dt.date] = Non
         return KeypadInput(digits, digits=digits)  # the assistant says the date is not valid
     if expect == "application_number":
         return KeypadInput(digits, digits=digits)
+    if expect == "full_name":
+        # A surname cannot be keyed in: the digits go as typed, and the
+        # assistant asks to say the surname again.
+        return KeypadInput(digits, digits=digits)
     if len(digits) == 1 and digits in KEYPAD_MENU:
         return KeypadInput(KEYPAD_MENU[digits], digits=digits)
     number = normalize_application_number(digits)

@@ -45,6 +45,8 @@ class BotReply:
         last = " ".join(self.texts[-1:]).lower()
         if re.search(r"дат[уа] рождения", last):
             return "birth_date"
+        if re.search(r"фамили[юя]", last) and re.search(r"назовите|напишите|укажите", last):
+            return "full_name"
         if re.search(r"номер заявления", last) and re.search(r"назовите|укажите|введите|повторите", last):
             return "application_number"
         return None

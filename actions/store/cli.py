@@ -22,6 +22,8 @@ def _where(url: Optional[str]) -> str:
 
 def _print_report(report) -> None:
     print(report.summary())
+    for note in report.notes.values():
+        print(note)
     for error in report.errors:
         print(error, file=sys.stderr)
 

@@ -19,7 +19,7 @@ from actions.store.db import write_transaction
 from actions.store.models import STATUSES
 from actions.store.repository import ApplicationRecord, UpsertCounts, upsert_applications
 from hotline.entities import normalize_application_number
-from hotline.services import SERVICE_NAMES
+from hotline.service_match import catalogue_id
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ HEADER = (
 # enough that a failure loses little and the IN (...) lists stay short.
 BATCH_SIZE = 2000
 MAX_NAME_LENGTH = 300
+MAX_SERVICE_LENGTH = 300
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -51,12 +52,43 @@ class RowError:
 
 
 @dataclass
+class ServiceNote:
+    """How one department spelling of a service was linked to the catalogue.
+
+    Never quotes the spelling (see the module docstring): the first line and
+    the count are enough to find the rows."""
+
+    first_line: int
+    service_id: Optional[str]
+    rows: int = 1
+
+    def __str__(self) -> str:
+        more = f" и ещё {self.rows - 1}" if self.rows > 1 else ""
+        if self.service_id:
+            return (f"строка {self.first_line}{more}, поле service: услуга сохранена как написана и связана "
+                    f"с каталогом: {self.service_id} (stored as written, linked to {self.service_id})")
+        return (f"строка {self.first_line}{more}, поле service: услуга сохранена как написана, в каталоге "
+                f"не найдена (stored as written, no catalogue id)")
+
+
+@dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # One per distinct service spelling that is not a catalogue id.
+    notes: dict[str, ServiceNote] = field(default_factory=dict)
+
+    def note_service(self, line: int, record: ApplicationRecord) -> None:
+        if record.service == record.service_id:
+            return
+        note = self.notes.get(record.service)
+        if note is None:
+            self.notes[record.service] = ServiceNote(line, record.service_id)
+        else:
+            note.rows += 1
 
     def add(self, counts: UpsertCounts) -> None:
         self.created += counts.created
@@ -111,10 +143,16 @@ def parse_row(values: list[str], line: int, today: Optional[dt.date] = None) -> 
         bad("birth_date", _BAD_DATE)
     elif birth_date > (today or dt.date.today()) or birth_date.year < 1900:
         bad("birth_date", "дата рождения невозможна (birth date out of range)")
-    service = raw["service"].lower()
-    if service not in SERVICE_NAMES:
-        bad("service", "неизвестная услуга, нужен идентификатор из hotline/services.py "
-                       "(unknown service id, see hotline/services.py)")
+    # Stored and shown as the department wrote it; a catalogue id, when the
+    # name matches one, is only a link (never a reason to reject the row).
+    service = " ".join(raw["service"].split())
+    service_id = catalogue_id(service) if service else None
+    if service_id == service.lower():
+        service = service_id
+    if not service:
+        bad("service", "услуга не заполнена (service is empty)")
+    elif len(service) > MAX_SERVICE_LENGTH:
+        bad("service", f"название услуги длиннее {MAX_SERVICE_LENGTH} символов (service name too long)")
     status = raw["status"].lower()
     if status not in STATUSES:
         bad("status", f"неизвестный статус, допустимы: {', '.join(STATUSES)} (unknown status)")
@@ -130,7 +168,7 @@ def parse_row(values: list[str], line: int, today: Optional[dt.date] = None) -> 
         number=number, full_name=full_name, birth_date=birth_date, service=service, status=status,
         submitted_at=submitted_at, expected_at=expected_at,
         missing_documents=tuple(d.strip() for d in raw["missing_documents"].split(";") if d.strip()),
-        instructions=raw["instructions"] or None,
+        instructions=raw["instructions"] or None, service_id=service_id,
     ), []
 
 
@@ -181,6 +219,7 @@ def import_csv(path: Union[str, Path], url: Optional[str] = None, *, source: str
                 logger.debug("rejected: %s", error)
             continue
         first_line[record.number] = line
+        report.note_service(line, record)
         batch.append(record)
         if len(batch) >= batch_size:
             flush()

@@ -66,7 +66,10 @@ class Application(Base):
     id = Column(Integer, primary_key=True)
     number = Column(String(16), nullable=False, unique=True)
     applicant_id = Column(Integer, ForeignKey("applicants.id", ondelete="RESTRICT"), nullable=False, index=True)
-    service = Column(String(64), nullable=False)
+    # The service as the department wrote it (shown to the citizen as is) and
+    # the catalogue id it was linked to, if any (hotline/service_match.py).
+    service = Column(String(300), nullable=False)
+    service_id = Column(String(64), nullable=True)
     status = Column(String(32), nullable=False)
     submitted_at = Column(Date, nullable=False)
     expected_at = Column(Date, nullable=True)
@@ -110,11 +113,23 @@ class StatusCheckAttempt(Base):
     success = Column(Boolean, nullable=False)
 
 
+class StatusCheckLock(Base):
+    """One row per lockout counter (actions/store/lockout.py): the row every
+    check on that counter locks first, and until when it is locked."""
+
+    __tablename__ = "status_check_locks"
+
+    key = Column(String(200), primary_key=True)
+    locked_until = Column(DateTime, nullable=True)
+    updated_at = Column(DateTime, nullable=False)
+
+
 applicants = Applicant.__table__
 applications = Application.__table__
 missing_documents = MissingDocument.__table__
 status_history = StatusHistory.__table__
 status_check_attempts = StatusCheckAttempt.__table__
+status_check_locks = StatusCheckLock.__table__
 
 # The operator handoff's tables share this metadata, so the one migration
 # chain (revision 0002_handoff) and the autogenerate check cover them too.

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from actions.store.db import guarded, session_scope
+from actions.store.names import names_match
 from actions.store.models import (
     Application,
     applicants,
@@ -26,8 +27,9 @@ from actions.store.models import (
 )
 from hotline.entities import normalize_application_number
 
-LOCK_LIMIT = 3
-LOCK_WINDOW = dt.timedelta(minutes=15)
+# Compared with when a number is unknown, so that an unknown number costs
+# the same work as a wrong name or date (no timing difference to probe).
+_NOBODY = ("Неизвестнова Мария Ивановна", dt.date(1900, 1, 1))
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ApplicationView:
     """What the bot may tell a verified citizen about one application."""
 
     number: str
-    service: str
+    service: str  # as the department wrote it
     status: str
     submitted_at: dt.date
     expected_at: Optional[dt.date]
@@ -44,6 +46,7 @@ class ApplicationView:
     # repr=False: a view that ends up in a log line must not carry personal data.
     applicant_full_name: str = field(repr=False)
     applicant_birth_date: dt.date = field(repr=False)
+    service_id: Optional[str] = None  # catalogue link, when one was found
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class ApplicationRecord:
     expected_at: Optional[dt.date]
     missing_documents: tuple[str, ...]
     instructions: Optional[str]
+    service_id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -87,17 +91,6 @@ def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _fold(name: str) -> str:
-    return re.sub(r"\s+", " ", name.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
-
-
-def names_match(a: Optional[str], b: Optional[str]) -> bool:
-    """Same full name, ignoring case, spacing and ё/е («Ёлкина  анна» = «елкина Анна»)."""
-    if not a or not b:
-        return False
-    return _fold(a) == _fold(b) != ""
-
-
 # --- reads -------------------------------------------------------------------
 
 def _view(app: Application) -> ApplicationView:
@@ -111,6 +104,7 @@ def _view(app: Application) -> ApplicationView:
         missing_documents=[doc.title for doc in app.missing_documents],
         applicant_full_name=app.applicant.full_name,
         applicant_birth_date=app.applicant.birth_date,
+        service_id=app.service_id,
     )
 
 
@@ -128,19 +122,44 @@ def find_application(number: str, *, url: Optional[str] = None) -> Optional[Appl
         return _view(app) if app is not None else None
 
 
+def verify_on(
+    conn: Connection, number: str, birth_date: Optional[dt.date], full_name: Optional[str]
+) -> Optional[ApplicationView]:
+    """The view only if the number exists and both the name and the birth
+    date match its applicant; None otherwise.
+
+    An unknown number, a wrong name and a wrong date do the same work (one
+    look-up by number, one name and one date comparison), so neither the
+    answer nor its timing tells which one was wrong.
+    """
+    canonical = normalize_application_number(number or "") or ""
+    a, p = applications, applicants
+    row = conn.execute(
+        select(a.c.id, a.c.number, a.c.service, a.c.service_id, a.c.status, a.c.submitted_at, a.c.expected_at,
+               a.c.instructions, p.c.full_name, p.c.birth_date)
+        .join_from(a, p).where(a.c.number == canonical)
+    ).first()
+    record_name, record_date = (row.full_name, row.birth_date) if row is not None else _NOBODY
+    name_ok = names_match(full_name, record_name)
+    date_ok = birth_date is not None and record_date == birth_date
+    if row is None or not (name_ok and date_ok):
+        return None
+    docs = conn.execute(select(missing_documents.c.title).where(missing_documents.c.application_id == row.id)
+                        .order_by(missing_documents.c.position)).scalars().all()
+    return ApplicationView(
+        number=row.number, service=row.service, status=row.status, submitted_at=row.submitted_at,
+        expected_at=row.expected_at, instructions=row.instructions, missing_documents=list(docs),
+        applicant_full_name=row.full_name, applicant_birth_date=row.birth_date, service_id=row.service_id,
+    )
+
+
 @guarded
 def verify(
-    number: str, birth_date: dt.date, full_name: Optional[str] = None, *, url: Optional[str] = None
+    number: str, birth_date: dt.date, full_name: Optional[str], *, url: Optional[str] = None
 ) -> Optional[ApplicationView]:
-    """The view only if the number exists and the birth date (and the full
-    name, when given) match. An unknown number and a wrong date both give
-    None, so a caller cannot probe which numbers exist."""
-    view = find_application(number, url=url)
-    if view is None or view.applicant_birth_date != birth_date:
-        return None
-    if full_name is not None and not names_match(full_name, view.applicant_full_name):
-        return None
-    return view
+    """verify_on in its own transaction (no lockout: see actions/store/lockout.py)."""
+    with session_scope(url) as session:
+        return verify_on(session.connection(), number, birth_date, full_name)
 
 
 @guarded
@@ -204,7 +223,7 @@ def _stored_query(numbers: Sequence[str]) -> Select:
     a, p = applications, applicants
     return (
         select(a.c.id, a.c.applicant_id, a.c.number, p.c.full_name, p.c.birth_date, a.c.service,
-               a.c.status, a.c.submitted_at, a.c.expected_at, a.c.instructions)
+               a.c.service_id, a.c.status, a.c.submitted_at, a.c.expected_at, a.c.instructions)
         .join_from(a, p)
         .where(a.c.number.in_(numbers))
     )
@@ -228,6 +247,7 @@ def _load_stored(conn: Connection, numbers: Sequence[str]) -> dict[str, _Stored]
             number=r.number, full_name=r.full_name, birth_date=r.birth_date, service=r.service,
             status=r.status, submitted_at=r.submitted_at, expected_at=r.expected_at,
             missing_documents=tuple(docs.get(r.id, ())), instructions=r.instructions,
+            service_id=r.service_id,
         ))
         for r in rows
     }
@@ -255,12 +275,12 @@ def _document_rows(app_id: int, titles: Iterable[str]) -> list[dict]:
     return [{"application_id": app_id, "position": i, "title": t} for i, t in enumerate(titles, 1)]
 
 
-_APPLICATION_FIELDS = ("service", "status", "submitted_at", "expected_at", "instructions", "updated_at")
+_APPLICATION_FIELDS = ("service", "service_id", "status", "submitted_at", "expected_at", "instructions", "updated_at")
 
 
 def _application_values(record: ApplicationRecord, now: dt.datetime) -> dict:
     return {
-        "service": record.service, "status": record.status, "submitted_at": record.submitted_at,
+        "service": record.service, "service_id": record.service_id, "status": record.status, "submitted_at": record.submitted_at,
         "expected_at": record.expected_at, "instructions": record.instructions, "updated_at": now,
     }
 
@@ -322,62 +342,3 @@ def _update_changed(
     ]
     if history:
         conn.execute(insert(status_history), history)
-
-
-# --- lockout accounting ---------------------------------------------------------
-
-@guarded
-def record_attempt(key: str, success: bool, *, at: Optional[dt.datetime] = None,
-                   url: Optional[str] = None) -> None:
-    """Remember one status check for `key` ("number:AB-987654321",
-    "conversation:<sender_id>")."""
-    with session_scope(url) as session:
-        session.execute(insert(status_check_attempts).values(
-            key=key, attempted_at=_naive_utc(at or utcnow()), success=bool(success)))
-
-
-def _failures_after_last_success(keys: Sequence[str], since: dt.datetime, until: Optional[dt.datetime]):
-    a = status_check_attempts
-    s = a.alias("s")
-    last_success = (
-        select(func.max(s.c.attempted_at)).where(s.c.key == a.c.key, s.c.success.is_(True)).scalar_subquery()
-    )
-    query = select(a.c.key, a.c.attempted_at).where(
-        a.c.key.in_(list(keys)), a.c.success.is_(False), a.c.attempted_at >= since,
-        or_(last_success.is_(None), a.c.attempted_at > last_success),
-    )
-    if until is not None:
-        query = query.where(a.c.attempted_at <= until)
-    return query.order_by(a.c.key, a.c.attempted_at)
-
-
-@guarded
-def failed_attempts_since(key: str, since: dt.datetime, *, url: Optional[str] = None) -> int:
-    """Failures of `key` at or after `since`, not counting those before its last success."""
-    with session_scope(url) as session:
-        return len(session.execute(_failures_after_last_success([key], _naive_utc(since), None)).all())
-
-
-@guarded
-def is_locked(
-    keys: Iterable[str], now: Optional[dt.datetime] = None, limit: int = LOCK_LIMIT,
-    window: dt.timedelta = LOCK_WINDOW, *, url: Optional[str] = None,
-) -> bool:
-    """True while any key is locked: `limit` failures within `window` (none
-    of them before the key's last success) lock it, and the lock lasts
-    `window` from the failure that reached the limit."""
-    keys = [k for k in keys if k]
-    if not keys:
-        return False
-    now = _naive_utc(now or utcnow())
-    with session_scope(url) as session:
-        rows = session.execute(_failures_after_last_success(keys, now - 2 * window, now)).all()
-    failures: dict[str, list[dt.datetime]] = {}
-    for key, at in rows:
-        failures.setdefault(key, []).append(at)
-    for times in failures.values():
-        for i in range(limit - 1, len(times)):
-            locked_at = times[i]
-            if times[i] - times[i - limit + 1] <= window and now - locked_at < window:
-                return True
-    return False

@@ -32,7 +32,7 @@ def test_import_of_good_rows(store, write_csv, row):
     report = import_csv(path, store)
     assert (report.created, report.updated, report.unchanged, report.rejected) == (3, 0, 0, 0)
     assert report.errors == []
-    view = verify("AB-987654321", dt.date(1990, 7, 1), url=store)
+    view = verify("AB-987654321", dt.date(1990, 7, 1), "Петрова", url=store)
     assert view.applicant_full_name == "Петрова Анна Сергеевна"
     assert view.missing_documents == ["Паспорт", "Заявление"]
     assert view.instructions == "Дополните заявление, «как положено»."
@@ -81,7 +81,7 @@ def test_bad_rows_are_reported_by_line_and_skipped(store, write_csv, row):
         row(number="1000000002", status="lost"),                # line 3
         row(number="1000000003", submitted_at="02.11.2026"),    # line 4
         row(number="12345"),                                    # line 5
-        row(number="1000000005", service="teleport"),           # line 6
+        row(number="1000000005", service="  "),                 # line 6
         row(number="1000000006", full_name="   "),              # line 7
         row(number="1000000007", expected_at="2026-02-30"),     # line 8
         "1000000008,too,few",                                   # line 9
@@ -105,6 +105,52 @@ def test_bad_rows_are_reported_by_line_and_skipped(store, write_csv, row):
                                   ["1000000001", "CD-000000012", "1000000015"])} == {
         "1000000001", "CD-000000012", "1000000015"}
     assert find_application("1000000002", url=store) is None
+
+
+DEPARTMENT_SERVICES = {
+    "Выдача паспорта гражданина РФ взамен утраченного": "passport_internal",
+    "Государственная регистрация транспортного средства": "vehicle_registration",
+    # No catalogue phrase in it: stored unlinked rather than guessed.
+    "Назначение ежемесячной выплаты на ребёнка": None,
+}
+
+
+def test_department_service_names_are_stored_as_written_and_linked_when_they_match(
+        store, write_csv, row, capsys):
+    names = list(DEPARTMENT_SERVICES)
+    path = write_csv(
+        row(number="2000000001", service=names[0]),
+        row(number="2000000002", service=names[1]),
+        row(number="2000000003", service=names[2]),
+        row(number="2000000004", service="  " + names[0].replace(" ", "  ") + " "),
+        row(number="2000000005", service="SNILS"),  # an id, any case, still works
+    )
+    assert main(["import", str(path), "--database-url", store]) == 0
+    out = capsys.readouterr().out
+    assert "создано 5" in out and "rejected 0" in out
+    for number, (name, service_id) in zip(["2000000001", "2000000002", "2000000003", "2000000004"],
+                                          [*DEPARTMENT_SERVICES.items(), (names[0], "passport_internal")]):
+        view = find_application(number, url=store)
+        assert (view.service, view.service_id) == (name, service_id)
+    view = find_application("2000000005", url=store)
+    assert (view.service, view.service_id) == ("snils", "snils")
+    # One note per spelling, never quoting it; ids need none.
+    assert "строка 2 и ещё 1, поле service: услуга сохранена как написана и связана с каталогом: " \
+           "passport_internal" in out
+    assert "строка 3, поле service:" in out and "vehicle_registration" in out
+    assert "строка 4, поле service: услуга сохранена как написана, в каталоге не найдена" in out
+    assert not any(name in out for name in names)
+
+
+def test_the_citizen_is_told_the_service_as_the_department_wrote_it(store, write_csv, row, monkeypatch):
+    from actions.application_status import status_details
+
+    import_csv(write_csv(row(service="Государственная регистрация транспортного средства"),
+                         row(number="2000000002")), store)
+    view = find_application("1234567890", url=store)
+    assert status_details(view)["status_service"] == "Государственная регистрация транспортного средства"
+    assert status_details(find_application("2000000002", url=store))["status_service"] == \
+        "Оформление загранпаспорта"
 
 
 def test_several_problems_in_one_row_count_as_one_rejected_row(store, write_csv, row):

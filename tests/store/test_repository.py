@@ -1,4 +1,5 @@
-"""Schema, verified look-ups, lockout accounting and failure handling of the store."""
+"""Schema, verified look-ups and failure handling of the store (the lockout:
+tests/security/test_lockout.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,20 +12,19 @@ from sqlalchemy import inspect
 
 from actions.store import (
     StoreUnavailable,
+    check,
     count_applications,
-    failed_attempts_since,
     find_application,
     init_db,
-    is_locked,
     names_match,
-    record_attempt,
     verify,
 )
 from actions.store.db import database_url, get_engine
 from actions.store.importer import import_csv
 from actions.store.models import Base
 
-TABLES = {"applicants", "applications", "missing_documents", "status_history", "status_check_attempts"}
+TABLES = {"applicants", "applications", "missing_documents", "status_history", "status_check_attempts",
+          "status_check_locks"}
 T0 = dt.datetime(2026, 11, 25, 10, 0, 0)
 MINUTE = dt.timedelta(minutes=1)
 
@@ -82,88 +82,31 @@ def test_view_repr_leaves_out_personal_data(two_applications):
     assert "AB-987654321" in text
 
 
-def test_verify_needs_the_right_birth_date_and_hides_which_check_failed(two_applications):
+def test_verify_needs_the_right_name_and_birth_date_and_hides_which_check_failed(two_applications):
     url = two_applications
-    assert verify("1234567890", dt.date(1985, 3, 12), url=url).status == "in_progress"
-    assert verify("12345 67890", dt.date(1985, 3, 12), url=url) is not None
-    wrong_date = verify("1234567890", dt.date(1985, 12, 3), url=url)
-    unknown_number = verify("9999999999", dt.date(1985, 3, 12), url=url)
-    assert wrong_date is None and unknown_number is None
+    assert verify("1234567890", dt.date(1985, 3, 12), "Иванов", url=url).status == "in_progress"
+    assert verify("12345 67890", dt.date(1985, 3, 12), "иванов", url=url) is not None
+    wrong_date = verify("1234567890", dt.date(1985, 12, 3), "Иванов", url=url)
+    wrong_name = verify("1234567890", dt.date(1985, 3, 12), "Петров", url=url)
+    unknown_number = verify("9999999999", dt.date(1985, 3, 12), "Иванов", url=url)
+    no_name = verify("1234567890", dt.date(1985, 3, 12), None, url=url)
+    assert wrong_date is wrong_name is unknown_number is no_name is None
     assert verify("1234567890", dt.date(1985, 3, 12), "иванов  иван ИВАНОВИЧ", url=url) is not None
     assert verify("1234567890", dt.date(1985, 3, 12), "Иванов Пётр Иванович", url=url) is None
 
 
-@pytest.mark.parametrize("a, b, same", [
+@pytest.mark.parametrize("given, record, same", [
     ("Иванов Иван Иванович", "иванов иван иванович", True),
     ("  Фёдорова   Юлия\tДенисовна ", "ФЕДОРОВА ЮЛИЯ ДЕНИСОВНА", True),
     ("Ёлкин Семён", "елкин семен", True),
-    ("Иванов Иван", "Иванов Иван Иванович", False),
-    ("Иванова Анна", "Иванов Анна", False),
+    ("Иванов Иван", "Иванов Иван Иванович", True),  # the patronymic may be left out
+    ("Иванов Иван Иванович", "Иванов Иван", False),  # but nothing the record does not have
+    ("Петров", "Петрова Анна", False),  # another person, not an inflected form
     ("", "", False),
     (None, "Иванов", False),
 ])
-def test_names_match(a, b, same):
-    assert names_match(a, b) is same
-    assert names_match(b, a) is same
-
-
-# --- lockout -----------------------------------------------------------------
-
-def test_three_failures_lock_and_the_lock_expires(store):
-    key = "number:AB-987654321"
-    for minutes in (0, 5, 10):
-        assert not is_locked([key], now=T0 + minutes * MINUTE, url=store)
-        record_attempt(key, False, at=T0 + minutes * MINUTE, url=store)
-    assert failed_attempts_since(key, T0, url=store) == 3
-    assert failed_attempts_since(key, T0 + 5 * MINUTE, url=store) == 2
-    assert is_locked([key], now=T0 + 10 * MINUTE, url=store)
-    # Refused for the whole window after the failure that reached the limit...
-    assert is_locked([key], now=T0 + 24 * MINUTE, url=store)
-    # ...and free again once it has passed.
-    assert not is_locked([key], now=T0 + 25 * MINUTE, url=store)
-    assert not is_locked([key], now=T0 + 2 * dt.timedelta(hours=1), url=store)
-
-
-def test_failures_spread_wider_than_the_window_do_not_lock(store):
-    key = "conversation:abc"
-    for minutes in (0, 10, 20):
-        record_attempt(key, False, at=T0 + minutes * MINUTE, url=store)
-    assert not is_locked([key], now=T0 + 20 * MINUTE, url=store)
-
-
-def test_a_success_resets_the_count_for_its_key(store):
-    key = "conversation:abc"
-    record_attempt(key, False, at=T0, url=store)
-    record_attempt(key, False, at=T0 + MINUTE, url=store)
-    record_attempt(key, True, at=T0 + 2 * MINUTE, url=store)
-    record_attempt(key, False, at=T0 + 3 * MINUTE, url=store)
-    assert failed_attempts_since(key, T0, url=store) == 1
-    assert not is_locked([key], now=T0 + 4 * MINUTE, url=store)
-    record_attempt(key, False, at=T0 + 4 * MINUTE, url=store)
-    record_attempt(key, False, at=T0 + 5 * MINUTE, url=store)
-    assert is_locked([key], now=T0 + 5 * MINUTE, url=store)
-
-
-def test_any_locked_key_locks_and_keys_are_counted_apart(store):
-    number, conversation = "number:1234567890", "conversation:c1"
-    record_attempt(number, False, at=T0, url=store)
-    record_attempt(conversation, False, at=T0, url=store)
-    record_attempt(conversation, False, at=T0 + MINUTE, url=store)
-    now = T0 + 2 * MINUTE
-    assert not is_locked([number, conversation], now=now, url=store)
-    record_attempt(conversation, False, at=now, url=store)
-    assert is_locked([number, conversation], now=now, url=store)
-    assert not is_locked([number, "conversation:other"], now=now, url=store)
-    assert not is_locked([], now=now, url=store)
-
-
-def test_timezone_aware_times_are_compared_in_utc(store):
-    key = "conversation:tz"
-    moscow = dt.timezone(dt.timedelta(hours=3))
-    for minutes in range(3):
-        record_attempt(key, False, at=(T0 + minutes * MINUTE).replace(tzinfo=dt.timezone.utc), url=store)
-    assert is_locked([key], now=(T0 + 2 * MINUTE + dt.timedelta(hours=3)).replace(tzinfo=moscow), url=store)
-    assert not is_locked([key], now=(T0 + 20 * MINUTE).replace(tzinfo=dt.timezone.utc), url=store)
+def test_names_match(given, record, same):
+    assert names_match(given, record) is same
 
 
 # --- the database being unavailable ---------------------------------------------
@@ -174,11 +117,9 @@ def test_every_public_function_raises_store_unavailable(backend, unreachable_url
     calls = [
         lambda: init_db(url),
         lambda: find_application("1234567890", url=url),
-        lambda: verify("1234567890", dt.date(1985, 3, 12), url=url),
+        lambda: verify("1234567890", dt.date(1985, 3, 12), "Иванов", url=url),
         lambda: count_applications(url=url),
-        lambda: record_attempt("conversation:x", False, url=url),
-        lambda: failed_attempts_since("conversation:x", T0, url=url),
-        lambda: is_locked(["conversation:x"], url=url),
+        lambda: check("1234567890", "conversation-x", lambda conn: None, url=url),
         lambda: import_csv(write_csv(row()), url),
     ]
     for call in calls:
@@ -208,7 +149,7 @@ def test_no_personal_data_in_logs_even_at_debug_level(store, write_csv, row, cap
     report = import_csv(path, store)
     assert report.rejected == 2
     assert verify("5555555555", dt.date.fromisoformat(born), name, url=store) is not None
-    assert verify("5555555555", dt.date(1977, 7, 8), url=store) is None
+    assert verify("5555555555", dt.date(1977, 7, 8), name, url=store) is None
     logging.getLogger("test").info("view: %r", find_application("5555555555", url=store))
     assert "5555555555" in caplog.text  # the logs were captured at all
     personal_data.assert_absent(caplog.text)
