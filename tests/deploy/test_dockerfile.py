@@ -57,3 +57,47 @@ def test_the_image_installs_the_lock_and_builds_the_pipeline_and_model_like_setu
     assert f"python -m {pipeline} models/spacy_ru" in build
     trainer = re.search(r"^train:.*\n\t@?\$\(PY\) -m (\S+)", (ROOT / "Makefile").read_text(), flags=re.M).group(1)
     assert f"python -m {trainer}" in build
+
+
+def _build_context():
+    """Files `docker build .` sends: git's files less .dockerignore's patterns."""
+    import fnmatch
+    from pathlib import PurePosixPath
+
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    def matches(path: str, pattern: str) -> bool:
+        # Paths are relative to the context; "**/" is any depth, and an
+        # excluded directory excludes everything below it.
+        if pattern.startswith("**/"):
+            return fnmatch.fnmatch(path, pattern[3:]) or fnmatch.fnmatch(path, pattern)
+        return fnmatch.fnmatch(path, pattern)
+
+    def ignored(path: str) -> bool:
+        parts = PurePosixPath(path).parts
+        return any(matches("/".join(parts[: i + 1]), pattern) for i in range(len(parts)) for pattern in patterns)
+    return {path for path in tracked.stdout.splitlines() if not ignored(path)}
+
+
+def test_the_image_holds_every_module_and_file_the_manifests_run(manifests):
+    import importlib.util
+
+    from tests.deploy.cluster import containers, python_commands
+
+    context = _build_context()
+    assert not any(path.startswith(("tests/", "bench/", ".venv")) for path in context)
+    for docs in manifests.values():
+        for _, container in containers(docs):
+            for command in python_commands(container.get("command", [])):
+                module = command[1]
+                path = module.replace(".", "/")
+                in_repo = {f"{path}.py", f"{path}/__main__.py"} & context
+                # A library of the lock (rasa) rather than a package of this repository.
+                top = module.split(".")[0]
+                from_lock = not (ROOT / top).exists() and importlib.util.find_spec(top) is not None
+                assert in_repo or from_lock, f"{module} is not in the image"
+                for word in command[2:]:
+                    if word.endswith((".yml", ".yaml")):
+                        assert word in context, f"{word} is not in the image"

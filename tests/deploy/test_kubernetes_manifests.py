@@ -147,3 +147,16 @@ def test_every_token_comes_from_the_secret_not_from_a_manifest(overlay, manifest
         for entry in container.get("env", []):
             if any(word in entry["name"] for word in secret_like):
                 assert entry["valueFrom"]["secretKeyRef"]["name"] == "hotline-secrets", entry["name"]
+
+
+def test_the_secret_example_lists_exactly_the_keys_the_workloads_read(manifests):
+    (secret,) = documents(SECRETS_EXAMPLE.read_text())
+    read = set()
+    for docs in manifests.values():
+        for _, container in containers(docs):
+            for entry in container.get("env", []):
+                ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["name"] == secret["metadata"]["name"]
+                    read.add(ref["key"])
+    assert read == set(secret["stringData"])
