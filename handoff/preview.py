@@ -11,19 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List
 
-from hotline.privacy import MASK, mask_text
+from hotline.privacy import MASK, mask_transcript
 
 
 def masked_items(items: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Transcript items or message dicts with their text masked."""
-    out = []
-    for item in items:
-        item = dict(item)
-        item["text"] = mask_text(str(item.get("text") or ""))
-        if item.get("buttons"):
-            item["buttons"] = [mask_text(str(b)) for b in item["buttons"]]
-        out.append(item)
-    return out
+    """Transcript items or message dicts with their text masked: personal
+    values, application numbers and the bot's status answers."""
+    return mask_transcript(items)
 
 
 def masked_ticket(ticket: Dict[str, Any]) -> Dict[str, Any]:
