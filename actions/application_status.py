@@ -30,6 +30,7 @@ STATUS_RESPONSES = {status: f"utter_status_{status}" for status in store.STATUSE
 # server-issued session, the phone call): only their conversations are
 # trusted past a number's daily cap (see actions/store/lockout.py).
 SERVER_OWNED_CHANNELS = frozenset({"telegram", "vk", "socketio", "voice"})
+PERSONAL_FORM_SLOTS = ("full_name", "birth_date")
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 200
 
@@ -37,6 +38,19 @@ MAX_NAME_CHARS = 200
 class ValidateApplicationStatusForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_application_status_form"
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        if tracker.get_slot("requested_slot") is None:
+            # The form is starting: a name or date left from a check that was
+            # cancelled half-way (or read back masked from the tracker store)
+            # must be asked again, never reused.
+            fresh = tracker.slots_to_validate()
+            events += [SlotSet(slot, None) for slot in PERSONAL_FORM_SLOTS
+                       if slot not in fresh and tracker.get_slot(slot) is not None]
+        return events
 
     def validate_application_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

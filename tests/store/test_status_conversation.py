@@ -86,3 +86,25 @@ def test_form_normalises_the_number(typed, expected, make_tracker, dispatcher):
 def test_form_parses_the_birth_date_without_guessing(typed, expected, make_tracker, dispatcher):
     result = ValidateApplicationStatusForm().validate_birth_date(typed, dispatcher, make_tracker([]), {})
     assert result == {"birth_date": expected}
+
+
+def test_a_name_left_from_a_cancelled_check_is_asked_again(make_tracker, dispatcher, domain_yaml):
+    from helpers import run_action
+
+    # Cancelled after the surname: the slot stayed, and a reload from the
+    # tracker store would even give it back as «***».
+    tracker = make_tracker([user_event("check_application_status", "статус заявления 1234567890")],
+                           slots={"application_number": "1234567890", "full_name": "***", "requested_slot": None})
+    events = run_action(ValidateApplicationStatusForm(), dispatcher, tracker, domain_yaml)
+    assert {"event": "slot", "name": "full_name", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+
+
+@pytest.mark.parametrize("typed,expected", [
+    ("Петрова", "Петрова"), ("  петрова   анна ", "петрова анна"), ("Римская-Корсакова", "Римская-Корсакова"),
+    ("Petrova A.", "Petrova A."), ("12.03.1985", None), ("1234567890", None), ("а б в г д е", None),
+])
+def test_form_takes_a_name_and_refuses_what_is_not_one(typed, expected, make_tracker, dispatcher):
+    result = ValidateApplicationStatusForm().validate_full_name(typed, dispatcher, make_tracker([]), {})
+    assert result == {"full_name": expected}
+    assert [m["response"] for m in dispatcher.messages] == ([] if expected else ["utter_invalid_full_name"])
