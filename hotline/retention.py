@@ -239,6 +239,7 @@ class Retention:
             found.sender_ids = self._senders_for_conversation(subject.channel or "", subject.conversation or "")
             # Without tracker events the conversation id may still key attempts or tickets.
             conversation_ids = found.sender_ids or [subject.conversation or ""]
+            patterns: List[str] = []
         else:
             from hotline.entities import normalize_application_number
 
@@ -254,8 +255,6 @@ class Retention:
             conversation_ids = list(found.sender_ids)
             # The number's own counter and its per-conversation counters.
             patterns = [f"number:{number}", f"number:{number}|%"]
-        else:
-            patterns = []
         from actions.store.lockout import conversation_key
 
         # Per-conversation counters hash the conversation id (actions/store/lockout.py).
