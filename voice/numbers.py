@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from hotline.entities import MONTHS_GENITIVE, normalize_application_number, parse_birth_date
+from voice.spelling import spelled_word
 
 # --- vocabulary -----------------------------------------------------------
 
@@ -359,7 +360,8 @@ def normalize_utterance(text: str, expect: Optional[str] = None, today: Optional
 
     ``expect`` is the slot the assistant asked for (``application_number`` or
     ``birth_date``): then the value alone is sent in the format the text
-    channels accept («AB-987654321», «12.03.1985»). Otherwise dates,
+    channels accept («AB-987654321», «12.03.1985»); for ``full_name`` a
+    surname spelled letter by letter is joined into the word. Otherwise dates,
     application numbers and multi-word numbers inside the sentence are
     rewritten as figures, so the NLU's regexes see them.
     """
@@ -371,6 +373,8 @@ def normalize_utterance(text: str, expect: Optional[str] = None, today: Optional
         date = find_birth_date(text, today)
         if date:
             return date.strftime("%d.%m.%Y")
+    if expect == "full_name":
+        return spelled_word(text) or text
     return rewrite_numbers(text, today)
 
 

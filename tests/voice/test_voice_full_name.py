@@ -31,3 +31,17 @@ def test_keys_pressed_at_the_name_question_are_not_menu_choices():
     assert interpret("1", "full_name").message == "1"  # not «/check_application_status»
     assert interpret("1234567890", "full_name").message == "1234567890"
     assert interpret("0", "full_name").action == OPERATOR  # the operator key always works
+
+
+@pytest.mark.parametrize("heard, sent", [
+    ("пэ е тэ эр о вэ а", "петрова"),
+    ("эс эм и эр эн о вэ а", "смирнова"),
+    ("ка у зэ эн е цэ о вэ", "кузнецов"),
+    ("бэ е эль ы х", "белых"),
+    ("эм а и краткое о р о вэ", "майоров"),
+    ("петрова", "петрова"),                 # a spoken surname stays as it is
+    ("петрова анна", "петрова анна"),
+    ("а", "а"),                             # too short to be a spelling
+])
+def test_a_spelled_surname_is_joined_into_one_word(heard, sent):
+    assert normalize_utterance(heard, expect="full_name") == sent
