@@ -137,3 +137,5 @@ import handoff.models  # noqa: E402,F401
 # The audit table of retention and data subject requests (revision
 # 0003_retention_audit, hotline/retention.py).
 import hotline.retention_models  # noqa: E402,F401
+# Accepted Telegram and VK updates (revision 0007_channel_inbox, connectors/inbox.py).
+import connectors.inbox_models  # noqa: E402,F401

@@ -7,8 +7,10 @@ Registered in credentials.yml by module path::
 Webhook: POST /webhooks/telegram/webhook. Telegram signs each call with the
 X-Telegram-Bot-Api-Secret-Token header (the secret given to setWebhook); a
 missing or wrong header gets 403 and its body is never read into a log. A
-valid update is answered 200 at once and handled in a background task, so a
-slow turn never makes Telegram re-send it; re-sent update_ids are ignored.
+valid update is stored (connectors.inbox) and only then answered 200, and
+handled in a background task, so a slow turn never makes Telegram re-send
+it and an instance killed mid-turn loses nothing (another, or the restarted
+one, finishes it); re-sent update_ids are ignored, across instances too.
 
 Long polling (python -m connectors.telegram.polling) is a separate process
 that forwards each update to this same webhook; see polling.py for why.
@@ -36,10 +38,10 @@ from sanic.response import HTTPResponse
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.chat_locks import ChatLocks
+from connectors.inbox import Inbox
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
-from connectors.telegram.dedup import UpdateDeduplicator
 from connectors.telegram.formatting import (KEY_PREFIX, PayloadStore, build_keyboard, keyboard_payloads,
                                             payload_key, split_text)
 
@@ -203,7 +205,8 @@ class TelegramInput(InputChannel):
 
     def __init__(self, settings: Optional[TelegramSettings] = None) -> None:
         self.settings = settings or TelegramSettings.load()
-        self.dedup = UpdateDeduplicator()
+        self.inbox = Inbox(CHANNEL_NAME)
+        self._app: Any = None
         self.payloads = PayloadStore()
         self.locks = ChatLocks()
         self._client: Optional[TelegramClient] = None
@@ -243,6 +246,7 @@ class TelegramInput(InputChannel):
         global _ACTIVE
         _ACTIVE = self
         telegram = Blueprint("hotline_telegram")
+        self.inbox.handler = lambda update: self.handle_update(update, on_new_message, self._app)
 
         @telegram.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -255,6 +259,9 @@ class TelegramInput(InputChannel):
         @telegram.listener("after_server_start")
         async def started(app: Any, _: Any) -> None:
             if self.settings.enabled:
+                self._app = app
+                # Updates a killed instance accepted but never finished.
+                self.inbox.start()
                 self._spawn(self._announce())
 
         @telegram.listener("before_server_stop")
@@ -278,6 +285,7 @@ class TelegramInput(InputChannel):
             logger.warning("Telegram getMe failed (is TELEGRAM_TOKEN right?): %s", self._masked_error(error))
 
     async def shutdown(self, grace: float = 5.0) -> None:
+        await self.inbox.stop(grace)
         pending = [task for task in self._tasks if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=grace)
@@ -312,10 +320,13 @@ class TelegramInput(InputChannel):
             return response.json({"ok": False, "description": "Bad Request"}, status=400)
         if not isinstance(update, dict):
             return response.json({"ok": False, "description": "Bad Request"}, status=400)
-        if self.dedup.is_duplicate(update_id):
+        self._app = request.app
+        accepted = await self.inbox.submit(str(update_id), update)
+        if accepted is None:
+            # Not stored, so not acknowledged: Telegram sends it again later.
+            return response.json({"ok": False, "description": "Service Unavailable"}, status=503)
+        if not accepted:
             logger.debug("Telegram update %d seen before: ignored", update_id)
-            return response.json({"ok": True})
-        self._spawn(self.handle_update(update, on_new_message, request.app))
         return response.json({"ok": True})
 
     # --- updates ---

@@ -15,9 +15,10 @@ Two ways to receive messages:
 * Callback API (``VK_MODE=callback``, default): VK posts events to
   ``/webhooks/vk/webhook``. ``confirmation`` for our community is answered
   with the confirmation string; every other event must carry our ``secret``
-  (compared in constant time; otherwise 403, body not logged), gets a plain
-  ``ok`` at once and is handled afterwards; VK's retries are dropped by
-  ``event_id``.
+  (compared in constant time; otherwise 403, body not logged), is stored
+  (connectors.inbox) and only then answered ``ok``, and is handled
+  afterwards — an instance killed mid-turn loses nothing; VK's retries are
+  dropped by ``event_id``, across instances too.
 * Bots Long Poll (``VK_MODE=longpoll``) for deployments without a public URL.
 
 Every conversation's Rasa sender id is ``vk_<peer_id>``, stable across
@@ -26,6 +27,7 @@ restarts.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -42,6 +44,7 @@ from sanic.request import Request
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.chat_locks import ChatLocks
+from connectors.inbox import Inbox
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
@@ -58,6 +61,14 @@ NON_TEXT_REPLY = texts.NOT_TEXT
 
 # "[club123|Горячая линия], вопрос" — an appeal to the community in a chat.
 _MENTION = re.compile(r"^\s*\[(?:club|public)\d+\|[^\]]*\][\s,:]*")
+
+
+def _event_key(event: Mapping[str, Any]) -> str:
+    """VK's event_id; a digest of the event for the rare event without one."""
+    event_id = event.get("event_id")
+    if event_id:
+        return str(event_id)
+    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def sender_id(peer_id: int) -> str:
@@ -110,59 +121,6 @@ class VKSettings:
             max_retries=int(get("max_retries", 5)),
             retry_base_delay=float(get("retry_base_delay", 0.5)),
         )
-
-
-class RecentIds:
-    """The last `size` ids seen (bounded memory), for dropping retried events."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._ids: "OrderedDict[str, None]" = OrderedDict()
-
-    def seen(self, item: str) -> bool:
-        """True if `item` was seen before; remembers it otherwise."""
-        if item in self._ids:
-            self._ids.move_to_end(item)
-            return True
-        self._ids[item] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return False
-
-
-class EventDeduplicator:
-    """Drops events already seen by `event_id`.
-
-    In process: the last 10,000 ids. With ``REDIS_URL`` (several Rasa
-    instances behind a balancer, where VK's retry may reach another
-    instance) also ``SET NX`` in Redis for a day; while Redis is unreachable
-    the in-process memory alone decides.
-    """
-
-    TTL = 24 * 3600
-
-    def __init__(self, redis_url: Optional[str] = None, size: int = 10_000) -> None:
-        self.local = RecentIds(size)
-        self._redis: Any = None
-        self._down_until = 0.0
-        if redis_url:
-            import redis.asyncio as aioredis  # redis-py is a dependency of Rasa
-
-            self._redis = aioredis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-    async def seen(self, event_id: str) -> bool:
-        if self.local.seen(event_id):
-            return True
-        loop_time = asyncio.get_running_loop().time()
-        if self._redis is None or loop_time < self._down_until:
-            return False
-        try:
-            return not await self._redis.set(f"vk:event:{event_id}", 1, nx=True, ex=self.TTL)
-        except Exception as error:  # noqa: BLE001 — Redis down: fall back to memory
-            logger.warning("VK: Redis unavailable for event de-duplication (%s); in-process only for 30 s",
-                           type(error).__name__)
-            self._down_until = loop_time + 30
-            return False
 
 
 class ClientCapabilities:
@@ -258,7 +216,7 @@ class VKInput(InputChannel):
         if self.client is not None:
             for secret in (settings.secret, settings.confirmation):
                 self.client.redact.add(secret)
-        self.recent_events = EventDeduplicator(os.environ.get("REDIS_URL") or None)
+        self.inbox = Inbox(CHANNEL_NAME, self.handle_event)
         self.capabilities = ClientCapabilities()
         self.peer_locks = ChatLocks()
         self.poller: Optional[LongPoller] = None
@@ -296,20 +254,24 @@ class VKInput(InputChannel):
             return True
         return str(event.get("group_id")) == str(self.settings.group_id)
 
-    async def accept(self, event: Mapping[str, Any]) -> bool:
-        """Schedule one VK event for handling; False if it is a repeat."""
-        event_id = event.get("event_id")
-        if event_id and await self.recent_events.seen(str(event_id)):
+    async def accept(self, event: Mapping[str, Any]) -> Optional[bool]:
+        """Keep one VK event and schedule it for handling: True; False for a
+        repeat; None when it could not be kept (the caller must not say ok)."""
+        accepted = await self.inbox.submit(_event_key(event), dict(event))
+        if accepted is False:
             logger.info("VK: repeated event dropped")
-            return False
-        task = asyncio.get_running_loop().create_task(self.handle_event(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return True
+        return accepted
 
     async def _accept_from_poller(self, event: Dict[str, Any]) -> None:
-        if self._our_group(event):
-            await self.accept(event)
+        if self._our_group(event) and await self.accept(event) is None:
+            # The long poll has moved on and will not offer it again: handle it
+            # in memory rather than drop it.
+            self._spawn(self.handle_event(event))
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         try:
@@ -388,7 +350,9 @@ class VKInput(InputChannel):
                 return response.text("forbidden", status=403)
             if self.client is None:
                 return response.text("VK channel is not configured", status=503)
-            await self.accept(event)
+            if await self.accept(event) is None:
+                # Not kept, so not acknowledged: VK sends the event again.
+                return response.text("retry later", status=503)
             return response.text("ok")
 
         @vk_webhook.listener("after_server_start")
@@ -396,6 +360,8 @@ class VKInput(InputChannel):
             if self.client is None:
                 return
             set_default_client(self.client)
+            # Events a killed instance accepted but never finished.
+            self.inbox.start()
             if self.settings.mode == "longpoll":
                 self.poller = LongPoller(self.client, self._accept_from_poller, wait=self.settings.longpoll_wait)
                 self.poller.start(loop)
@@ -404,6 +370,7 @@ class VKInput(InputChannel):
         async def stop(app: Any, loop: asyncio.AbstractEventLoop) -> None:
             if self.poller:
                 self.poller.stop()
+            await self.inbox.stop()
             if self._tasks:
                 await asyncio.wait(list(self._tasks), timeout=10)
 

@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -397,7 +398,9 @@ class FakeTelegramAPI:
 
 # --- updates in the shapes Telegram sends ---
 
-_update_ids = itertools.count(700_000_000)
+# A fresh range per run: the channel remembers update ids in its database for
+# two days (connectors/inbox.py), as it must for Telegram's real re-sends.
+_update_ids = itertools.count(100_000_000 + secrets.randbelow(1_500_000_000))
 _message_ids = itertools.count(1)
 
 

@@ -26,7 +26,6 @@ from connectors.telegram import texts
 from connectors.telegram.channel import TelegramInput, chat_id_from, send_text_to, sender_id_for
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import TelegramSettings, mask_secrets
-from connectors.telegram.dedup import RecentIds, UpdateDeduplicator
 from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStore, build_keyboard, payload_key,
                                             split_text, utf16_len)
 from hotline import local_servers
@@ -107,18 +106,6 @@ class TestKeyboards:
         store = PayloadStore(capacity=3)
         keys = [store.callback_data("очень длинная полезная нагрузка кнопки " * 2 + str(i)) for i in range(5)]
         assert len(store) == 3 and store.resolve(keys[0]) is None and store.resolve(keys[-1])
-
-
-class TestDeduplication:
-    def test_duplicates_are_recognised(self):
-        dedup = UpdateDeduplicator()
-        assert [dedup.is_duplicate(i) for i in (1, 2, 1, 3, 2)] == [False, False, True, False, True]
-
-    def test_memory_is_bounded(self):
-        recent = RecentIds(capacity=100)
-        for i in range(10_000):
-            recent.seen_before(i)
-        assert len(recent) == 100 and 9_999 in recent and 0 not in recent
 
 
 class TestSettingsAndPrivacy:

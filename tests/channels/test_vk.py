@@ -417,18 +417,6 @@ def test_an_unconfigured_channel_does_not_break_the_server(monkeypatch):
     assert channel.blueprint(lambda message: None).name == "vk_webhook"
 
 
-def test_event_ids_are_deduplicated_even_when_redis_is_down():
-    from connectors.vk.channel import EventDeduplicator
-    from hotline.local_servers import free_port
-
-    async def check() -> List[bool]:
-        dedup = EventDeduplicator(f"redis://127.0.0.1:{free_port()}/0", size=2)
-        return [await dedup.seen(i) for i in ("a", "b", "a", "c", "d", "a")]
-
-    # in-process memory keeps the last 2 ids: "a" is forgotten after "c", "d"
-    assert asyncio.run(check()) == [False, False, True, False, False, False]
-
-
 def test_settings_come_from_the_environment():
     env = {"VK_TOKEN": "t", "VK_GROUP_ID": "5", "VK_MODE": "longpoll", "VK_API_URL": "http://h:1"}
     settings = VKSettings.load(None, env)

@@ -271,6 +271,8 @@ def test_disabling_ends_sessions_for_good(start_console, db_url):
 
 DOB = "12.03.1985"
 SNILS = "112-233-445 95"
+NUMBER = "AB-987654321"
+STATUS_ANSWER = "Заявление AB-987654321 в обработке, ответ придёт до 2 декабря."
 
 
 def test_a_waiting_tickets_transcript_is_masked_until_it_is_taken(start_console, db_url, fake_rasa):
@@ -278,9 +280,9 @@ def test_a_waiting_tickets_transcript_is_masked_until_it_is_taken(start_console,
 
     conversation = "telegram_5550001"
     fake_rasa.fake.trackers[conversation] = [
-        {"event": "user", "text": f"дата рождения {DOB}, СНИЛС {SNILS}", "timestamp": time.time(),
-         "parse_data": {"intent": {"name": "check_status"}}},
-        {"event": "bot", "text": f"Проверяю заявление для даты {DOB}", "timestamp": time.time(),
+        {"event": "user", "text": f"заявление {NUMBER}, дата рождения {DOB}, СНИЛС {SNILS}",
+         "timestamp": time.time(), "parse_data": {"intent": {"name": "check_status"}}},
+        {"event": "bot", "text": STATUS_ANSWER, "timestamp": time.time(),
          "metadata": {"utter_action": "utter_status_in_progress"}},
     ]
     ticket, _ = repo.create_ticket(conversation, "telegram", "request", "check_status",
@@ -296,12 +298,14 @@ def test_a_waiting_tickets_transcript_is_masked_until_it_is_taken(start_console,
             boris.get(f"/api/tickets/{ticket.id}/messages").text, boris.get("/api/queue").text,
             boris.get("/queue").text]
     for text in seen:
-        assert DOB not in text and SNILS not in text and "123-45-67" not in text
+        for secret in (DOB, SNILS, NUMBER, STATUS_ANSWER, "123-45-67"):
+            assert secret not in text
     assert "***" in seen[0]
 
     assert anna.take(ticket.id).status_code == 200
     taken = anna.get(f"/api/tickets/{ticket.id}").json()
     assert DOB in taken["transcript"][0]["text"] and SNILS in taken["transcript"][0]["text"]
+    assert NUMBER in taken["transcript"][0]["text"] and taken["transcript"][1]["text"] == STATUS_ANSWER
     assert any(SNILS in m["text"] for m in taken["messages"])
     assert taken["ticket"]["callback_phone"] == "+7 900 123-45-67"
     assert DOB not in boris.get("/api/queue").text  # assigned to Anna: Boris still sees it masked
