@@ -53,8 +53,9 @@ def train(config: str = "config.yml", force: bool = False, nlu_only: bool = Fals
     target = model_path(config)
     target.parent.mkdir(exist_ok=True)
     # Test sessions and make targets may ask for the same model at once: one
-    # trains, the others wait and then reuse it.
-    with open(target.parent / ".training.lock", "w") as lock:
+    # trains, the others wait and then reuse it. The lock is per model, so
+    # a bench training a variant does not hold up the tests' model.
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _train_locked(target, config, force, nlu_only)
 
