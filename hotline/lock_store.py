@@ -41,6 +41,10 @@ from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, Re
 from rasa.utils.endpoints import EndpointConfig
 
 from hotline import metrics
+from hotline.rasa.version_guard import require_rasa
+
+# Overrides Rasa's private ticket-lock methods (_acquire, _issue_redis_ticket…).
+require_rasa(__name__)
 
 logger = logging.getLogger(__name__)
 

@@ -47,6 +47,7 @@ import os
 from typing import Any, List, Optional
 
 from hotline import metrics, texts
+from hotline.rasa.version_guard import require_rasa
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    require_rasa(__name__)
     from hotline import jsonlog
 
     jsonlog.configure_if_requested()

@@ -15,6 +15,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 
 from hotline.privacy import mask_events
+from hotline.rasa.version_guard import require_rasa
+
+# Overrides SQLTrackerStore's private _additional_events and uses _event_query.
+require_rasa(__name__)
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):

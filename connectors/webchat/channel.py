@@ -39,6 +39,11 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from hotline.rasa.version_guard import require_rasa
+
+# Replaces a handler Rasa 3.6 registers on its socket.io server.
+require_rasa(__name__)
+
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
