@@ -3,7 +3,7 @@
 #   docker build -t hotline:$(git rev-parse --short HEAD) .
 #
 # The image holds the code, the pinned dependencies of requirements.lock, the
-# spaCy «ru» pipeline built by hotline.spacy_pipeline (no download) and the
+# spaCy «ru» pipeline built by hotline.nlu.spacy_pipeline (no download) and the
 # trained Rasa model. The model is trained here, in the `build` stage, by the
 # same fingerprinted command as `make train`: the image is then the only
 # artifact of a release (code and model cannot drift apart, a new pod starts
@@ -21,7 +21,7 @@
 #   Telegram long polling   python -m connectors.telegram.polling
 #   VK long poll            the Rasa server with VK_MODE=longpoll
 #   phone (AudioSocket)     python -m voice.audiosocket (Vosk model from a volume)
-#   migrations, retention   python -m actions.store init, python -m hotline.retention purge
+#   migrations, retention   python -m hotline.status init, python -m hotline.ops.retention purge
 # The default command is the Rasa server.
 #
 # Nothing is downloaded at run time; the Russian Vosk model for the phone is
@@ -50,7 +50,7 @@ COPY . .
 # deploy/, models/ and var/ beside itself, and the spaCy factory entry point
 # of pyproject.toml is registered.
 RUN pip install --no-cache-dir --no-deps -e . \
- && python -m hotline.spacy_pipeline models/spacy_ru \
+ && python -m hotline.nlu.spacy_pipeline models/spacy_ru \
  && python -m hotline.training \
  && rm -rf .rasa var && mkdir -p var
 

@@ -42,8 +42,8 @@ bench-import: setup
 # Department data: make import-applications FILE=path.csv (DATABASE_URL selects the store).
 import-applications: setup
 	@test -n "$(FILE)" || { echo "usage: make import-applications FILE=path.csv"; exit 2; }
-	$(PY) -m actions.store init
-	$(PY) -m actions.store import "$(FILE)"
+	$(PY) -m hotline.status init
+	$(PY) -m hotline.status import "$(FILE)"
 
 # Interactive console; starts its own action server.
 shell: train
@@ -60,18 +60,18 @@ run-prod: train
 
 # Delete conversations and personal data older than RETENTION_DAYS (90); run daily.
 purge: setup
-	$(PY) -m hotline.retention purge
+	$(PY) -m hotline.ops.retention purge
 
 bench-load: train
 	$(PY) bench/load.py
 
 # Voice: models on a machine with internet, a local loop, the phone server.
 voice-models: setup
-	$(PY) -m voice.models download $(VOICE_MODELS_ARGS)
+	$(PY) -m voice.model_download download $(VOICE_MODELS_ARGS)
 
 voice: train
-	$(PY) -m actions.store init
-	$(PY) -m actions.store load-demo
+	$(PY) -m hotline.status init
+	$(PY) -m hotline.status load-demo
 	$(PY) -m voice.loop --start-assistant $(VOICE_ARGS)
 
 voice-phone: setup
@@ -83,7 +83,7 @@ bench-voice: setup
 
 # Operator console alone (make run starts it too).
 console: setup
-	$(PY) -m actions.store init
+	$(PY) -m hotline.status init
 	$(PY) -m handoff.console
 
 # make operator LOGIN=ivanova NAME="Анна Иванова" [ADMIN=1] [TELEGRAM_ID=123]

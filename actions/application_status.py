@@ -3,7 +3,7 @@ all three matching the department's record, as the article describes.
 
 validate_application_status_form normalises what the citizen typed;
 action_check_application_status asks the store through the lockout
-(actions/store/lockout.py) and answers in the wording of the application's
+(hotline/status/lockout.py) and answers in the wording of the application's
 status. Personal data never reaches a log line; the name and the date of
 birth are cleared after every check.
 """
@@ -18,8 +18,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import store
-from actions.store.names import words as name_words
+from hotline import status as store
+from hotline.status.names import words as name_words
 from hotline.entities import normalize_application_number, parse_birth_date, russian_date
 from hotline.services import display_name
 
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 STATUS_RESPONSES = {status: f"utter_status_{status}" for status in store.STATUSES}
 # Channels whose conversation ids the server owns (authenticated chat ids, a
 # server-issued session, the phone call): only their conversations are
-# trusted past a number's daily cap (see actions/store/lockout.py).
+# trusted past a number's daily cap (see hotline/status/lockout.py).
 SERVER_OWNED_CHANNELS = frozenset({"telegram", "vk", "socketio", "voice"})
 PERSONAL_FORM_SLOTS = ("full_name", "birth_date")
 MAX_NAME_WORDS = 5

@@ -24,7 +24,7 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResu
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.store import StoreUnavailable
+from hotline.status import StoreUnavailable
 from handoff import repository as repo
 from handoff.config import Settings
 from handoff.hours import Schedule, ScheduleError, schedule_from_settings

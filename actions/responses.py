@@ -3,7 +3,7 @@
 Rasa's validator only sees responses used in stories and rules; scripts/
 validate.py accepts these names as used because the actions below send them.
 """
-from actions.store import STATUSES
+from hotline.status import STATUSES
 
 RESPONSES_UTTERED_BY_ACTIONS: frozenset[str] = frozenset(
     {

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import BENCH_ENV, CONVERSATION, percentile, warm_up  # noqa: E402
-from hotline.prod import ProdConfig, ProdProfile  # noqa: E402
+from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
 
 
 async def talk(profile: ProdProfile, citizens: int, messages: int, kill_after: float) -> Dict[str, List]:

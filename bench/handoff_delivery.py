@@ -56,12 +56,12 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=30)
     args = parser.parse_args()
 
-    from actions.store.db import init_db
+    from hotline.db.engine import init_db
     from handoff.admin import add_operator
     from handoff_stack import PASSWORD, VK_GROUP_ID, VK_TOKEN, Stack, WidgetCitizen
     from hotline.training import train
-    from tests.channels.telegram_fake import FakeTelegramAPI
-    from tests.channels.vk_fake import FakeVK
+    from tests.fakes.telegram import FakeTelegramAPI
+    from tests.fakes.vk import FakeVK
 
     model = train()
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))

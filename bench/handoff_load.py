@@ -36,10 +36,10 @@ SECRET = "bench-handoff-secret"
 def seed(db_url: str, tickets: int, sessions: int) -> None:
     from sqlalchemy import insert
 
-    from actions.store.db import init_db, session_scope
+    from hotline.db.engine import init_db, session_scope
     from handoff import auth
     from handoff import repository as repo
-    from handoff.models import tickets as tickets_table
+    from hotline.db.tables.handoff import tickets as tickets_table
 
     init_db(db_url)
     password_hash = auth.hash_password(PASSWORD)  # one hash for all: seeding is not what we measure

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actions.store.db import dispose_engine, init_db  # noqa: E402
-from actions.store.importer import HEADER, import_csv  # noqa: E402
-from actions.store.models import STATUSES  # noqa: E402
+from hotline.db.engine import dispose_engine, init_db  # noqa: E402
+from hotline.status.importer import HEADER, import_csv  # noqa: E402
+from hotline.db.tables.status import STATUSES  # noqa: E402
 from hotline.services import SERVICE_NAMES  # noqa: E402
 
 SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков"]

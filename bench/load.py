@@ -43,8 +43,8 @@ from typing import Dict, List, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotline.local_servers import rss_mib  # noqa: E402
-from hotline.prod import ProdConfig, ProdProfile  # noqa: E402
+from hotline.ops.local_servers import rss_mib  # noqa: E402
+from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
 
 CONVERSATION = [
     "привет",

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotline.local_servers import LocalServers, rss_mib  # noqa: E402
+from hotline.ops.local_servers import LocalServers, rss_mib  # noqa: E402
 from hotline.training import train  # noqa: E402
 
 MESSAGES = [

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actions.store.db import dispose_engine, get_engine, init_db, write_transaction  # noqa: E402
-from actions.store.repository import ApplicationRecord, upsert_applications, verify_on  # noqa: E402
+from hotline.db.engine import dispose_engine, get_engine, init_db, write_transaction  # noqa: E402
+from hotline.status.repository import ApplicationRecord, upsert_applications, verify_on  # noqa: E402
 
 BORN = dt.date(1980, 1, 1)
 SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Римская-Корсакова"]

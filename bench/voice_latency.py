@@ -27,7 +27,7 @@ from typing import List
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from voice.audio import silence  # noqa: E402
-from voice.testing import PhoneClient, ScriptedAssistant  # noqa: E402
+from tests.fakes.phone import PhoneClient, ScriptedAssistant  # noqa: E402
 
 LONG = ("Здравствуйте! Вы позвонили на горячую линию госуслуг. Я расскажу об услугах, помогу узнать статус "
         "заявления и записаться в эм эф цэ. Чтобы поговорить с оператором, нажмите ноль.")
@@ -50,7 +50,7 @@ def trimmed(pcm: bytes) -> bytes:
 
 def model_and_phrase():
     from voice.asr import VoskModel
-    from voice.models import vosk_model_path
+    from voice.model_download import vosk_model_path
     from voice.tts.espeak import EspeakEngine
 
     russian = vosk_model_path()

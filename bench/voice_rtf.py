@@ -35,7 +35,7 @@ KOREAN = ["안녕하세요 오늘 날씨가 좋습니다", "신청 상태를 알
 
 
 def pick_model(arg):
-    from voice.models import vosk_model_path
+    from voice.model_download import vosk_model_path
 
     if arg:
         return Path(arg), "given"

@@ -41,8 +41,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actions.store.db import StoreUnavailable, guarded, init_db, session_scope
-from connectors.inbox_models import channel_inbox as table
+from hotline.db.engine import StoreUnavailable, guarded, init_db, session_scope
+from hotline.db.tables.inbox import channel_inbox as table
 
 logger = logging.getLogger(__name__)
 

@@ -15,4 +15,4 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "missing PostgreSQ
 export TF_CPP_MIN_LOG_LEVEL=2
 # Trains only if the model's inputs changed (fingerprinted, file-locked).
 .venv/bin/python -m hotline.training
-exec .venv/bin/python -m hotline.prod run "$@"
+exec .venv/bin/python -m hotline.ops.supervisor run "$@"

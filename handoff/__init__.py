@@ -2,9 +2,9 @@
 
 Pieces and the process each runs in:
 
-- ``handoff.models`` / ``handoff.repository``: the queue, operators, sessions,
-  messages and audit log in the SQL database of the status store
-  (DATABASE_URL, Alembic revision 0002). Every process uses it.
+- ``handoff.repository`` over the tables of ``hotline.db.tables.handoff``:
+  the queue, operators, sessions, messages and audit log in the project's
+  database (DATABASE_URL, Alembic revision 0002). Every process uses it.
 - ``actions/handoff.py`` (action server): asks for a one-line summary,
   creates the ticket, tells the position and the expected wait, pauses the bot.
 - ``handoff.broker`` (Rasa server, endpoints.yml ``event_broker``): records
@@ -13,8 +13,7 @@ Pieces and the process each runs in:
   messages through the project's channel code (``handoff.delivery``) and lets
   REST clients fetch them.
 - ``handoff.console`` (its own process and port): the operators' web console,
-  and ``handoff.telegram_ops``: the operators' Telegram forum group.
+  and ``handoff.operators_telegram``: the operators' Telegram forum group.
 
-This module imports nothing heavy: the action server and Alembic import
-``handoff.models`` through it.
+This module imports nothing: importing a submodule must stay cheap.
 """

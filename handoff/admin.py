@@ -20,8 +20,8 @@ import re
 import sys
 from typing import Optional, Sequence
 
-from actions.store import StoreUnavailable
-from actions.store.db import init_db
+from hotline.status import StoreUnavailable
+from hotline.db.engine import init_db
 from handoff import auth
 from handoff import repository as repo
 

@@ -29,7 +29,7 @@ from typing import Any, Dict, Optional, Text
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.store import StoreUnavailable
+from hotline.status import StoreUnavailable
 from handoff import repository as repo
 from hotline.privacy import mask_text
 

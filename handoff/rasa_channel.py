@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.store import StoreUnavailable
+from hotline.status import StoreUnavailable
 from handoff import delivery
 from handoff import repository as repo
 from handoff.config import SECRET_HEADER, internal_secret

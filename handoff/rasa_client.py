@@ -25,7 +25,7 @@ class RasaError(RuntimeError):
         self.status = status
 
 
-class RasaClient:
+class RasaApiClient:
     def __init__(self, settings: Settings, secret: Optional[str] = None, timeout: float = 30.0) -> None:
         self.base = settings.rasa_url.rstrip("/")
         self.token = settings.rasa_token

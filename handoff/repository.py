@@ -1,6 +1,6 @@
 """Reads and writes of the handoff tables, as plain values.
 
-Like actions.store.repository: callers get frozen dataclasses, never ORM
+Like hotline.status.repository: callers get frozen dataclasses, never ORM
 objects, and every database error leaves as StoreUnavailable. All functions
 are synchronous (the console calls them through asyncio.to_thread); `url`
 selects the database (default: DATABASE_URL, else var/status.db).
@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actions.store.db import StoreUnavailable, guarded, session_scope
-from handoff.models import (
+from hotline.db.engine import StoreUnavailable, guarded, session_scope
+from hotline.db.tables.handoff import (
     OPEN_STATUSES,
     audit,
     conversations,

@@ -26,7 +26,7 @@ from handoff import texts
 from handoff.config import Settings
 from handoff.delivery import PULL_CHANNELS
 from handoff.hours import Schedule, ScheduleError, schedule_from_settings
-from handoff.rasa_client import RasaClient, RasaError
+from handoff.rasa_client import RasaApiClient, RasaError
 from handoff.wait import estimate_wait_seconds, should_tell_again
 
 logger = logging.getLogger(__name__)
@@ -86,9 +86,9 @@ def transcript_from_tracker(tracker: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 class HandoffService:
-    def __init__(self, settings: Settings, rasa: Optional[RasaClient] = None, url: Optional[str] = None) -> None:
+    def __init__(self, settings: Settings, rasa: Optional[RasaApiClient] = None, url: Optional[str] = None) -> None:
         self.settings = settings
-        self.rasa = rasa or RasaClient(settings)
+        self.rasa = rasa or RasaApiClient(settings)
         self.url = url
         try:
             self.schedule: Optional[Schedule] = schedule_from_settings(settings)

@@ -28,9 +28,9 @@ from typing import Dict, Optional
 
 from sqlalchemy import delete, select, update
 
-from actions.store.db import guarded, write_transaction
+from hotline.db.engine import guarded, write_transaction
 from handoff.config import Settings
-from handoff.models import login_throttle as table
+from hotline.db.tables.handoff import login_throttle as table
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@
 app (``rasa_sdk.endpoint.create_app``, the same executor and ``/webhook`` as
 ``python -m rasa_sdk``) with four production changes:
 
-* ``GET /ops/health`` checks the status store (hotline.health) and
+* ``GET /ops/health`` checks the status store (hotline.ops.health) and
   ``GET /ops/metrics`` serves Prometheus metrics: calls, latency and errors
   per action (rasa-sdk's ``/health`` stays, nginx uses it);
-* JSON log lines without personal data (hotline.jsonlog);
+* JSON log lines without personal data (hotline.ops.jsonlog);
 * rasa-sdk answers an exception with ``{"error": ..., "request_body": <the
   whole tracker>}``, i.e. the citizen's messages; here the 500 body names
   the exception class only;
@@ -28,8 +28,8 @@ def create_app(actions_package: str = "actions") -> Any:
     from rasa_sdk.endpoint import create_app as sdk_create_app
     from sanic import response
 
-    from hotline import metrics
-    from hotline.health import action_server_health
+    from hotline.ops import metrics
+    from hotline.ops.health import action_server_health
 
     app = sdk_create_app(actions_package, cors_origins=None)
 
@@ -72,7 +72,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
 
-    from hotline import jsonlog
+    from hotline.ops import jsonlog
 
     jsonlog.configure(service="actions")
     app = create_app(args.actions)

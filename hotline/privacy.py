@@ -2,7 +2,7 @@
 
 Dates of birth, names, SNILS numbers and contact details are needed for one
 verification or one handoff and never afterwards, so the tracker store keeps
-them masked (see hotline/tracker_store.py) and log lines never carry them.
+them masked (see hotline/rasa/tracker_store.py) and log lines never carry them.
 
 Patterns catch what can be recognised anywhere («12.03.1985», «12 03 1985»,
 «12031985», «1985.03.12», en-dashes, «12 марта 1985», SNILS). What cannot be

@@ -17,7 +17,7 @@ from typing import Optional
 
 import yaml
 
-from hotline import morph
+from hotline.nlu import morph
 from hotline.services import SERVICE_NAMES
 
 SERVICES_YML = Path(__file__).resolve().parents[1] / "data" / "nlu" / "services.yml"

@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/morph.py", "hotline/translit.py",
-          "hotline/entities.py", "hotline/spacy_pipeline.py")
+# hotline/nlu holds every component, the morphology and the spaCy builder;
+# entities.py is shared with the action server but shapes the NLU output too.
+INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/entities.py")
 # Libraries whose version changes what a model learns or how it loads; the
 # other pins (channels, tests) do not make a new model necessary.
 MODEL_LIBRARIES = ("rasa", "spacy", "pymorphy3", "pymorphy3-dicts-ru", "tensorflow", "numpy", "scikit-learn")

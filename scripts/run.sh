@@ -13,8 +13,8 @@ export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p var/log
 
 # Status store: migrate to the newest schema; demo applications on first run.
-.venv/bin/python -m actions.store init
-.venv/bin/python -m actions.store load-demo
+.venv/bin/python -m hotline.status init
+.venv/bin/python -m hotline.status load-demo
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
 ACTIONS_PID=$!

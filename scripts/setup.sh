@@ -24,11 +24,11 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$STAMP"
 fi
 
-# The spaCy pipeline is made here, not downloaded (see hotline/spacy_pipeline.py).
+# The spaCy pipeline is made here, not downloaded (see hotline/nlu/spacy_pipeline.py).
 spacy_stamp=models/spacy_ru/.source
-spacy_want=$(sha256sum hotline/spacy_pipeline.py hotline/morph.py requirements.lock | sha256sum | cut -d' ' -f1)
+spacy_want=$(sha256sum hotline/nlu/spacy_pipeline.py hotline/nlu/morph.py requirements.lock | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$spacy_stamp" 2>/dev/null)" != "$spacy_want" ]; then
-  "$VENV/bin/python" -m hotline.spacy_pipeline models/spacy_ru
+  "$VENV/bin/python" -m hotline.nlu.spacy_pipeline models/spacy_ru
   echo "$spacy_want" > "$spacy_stamp"
 fi
 mkdir -p var

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from hotline.local_servers import LocalServers
+from hotline.ops.local_servers import LocalServers
 
 from helpers import ROOT, load_yaml
 
@@ -51,8 +51,8 @@ def parse(agent):
 @pytest.fixture(scope="session")
 def servers(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
     """Both servers, with a status store of the demo applications."""
-    from actions.store import init_db
-    from actions.store.demo import load_demo
+    from hotline.status import init_db
+    from hotline.status.demo import load_demo
 
     workdir = tmp_path_factory.mktemp("servers")
     database_url = f"sqlite:///{workdir / 'status.db'}"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline import morph
+from hotline.nlu import morph
 from hotline.nlu.meaningless_guard import Vocabulary, has_known_word
-from hotline.translit import to_cyrillic
+from hotline.nlu.translit import to_cyrillic
 
 
 @pytest.mark.parametrize("latin,cyrillic", [("privet", "привет"), ("zdravstvuyte", "здравствуйте"),

@@ -10,7 +10,7 @@ import rasa
 from helpers import ROOT
 from hotline.rasa.version_guard import WRITTEN_FOR, UnsupportedRasaVersion, require_rasa
 
-HOOK_MODULES = ["hotline.lock_store", "hotline.tracker_store", "connectors.webchat.channel"]
+HOOK_MODULES = ["hotline.rasa.lock_store", "hotline.rasa.tracker_store", "connectors.webchat.channel"]
 
 
 def test_the_pinned_rasa_is_one_the_hooks_were_written_for():
@@ -42,9 +42,9 @@ from hotline import rasa_hooks
 try:
     rasa_hooks.install()
 except UnsupportedRasaVersion:
-    refused.append("hotline.rasa_hooks")
+    refused.append("hotline.rasa.hooks")
 print(",".join(refused))
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1].split(",") == HOOK_MODULES + ["hotline.rasa_hooks"]
+    assert result.stdout.strip().splitlines()[-1].split(",") == HOOK_MODULES + ["hotline.rasa.hooks"]

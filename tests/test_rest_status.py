@@ -21,7 +21,7 @@ def test_imported_application_status_over_rest(servers, tmp_path):
         encoding="utf-8",
     )
     database_url = servers.extra_env["DATABASE_URL"]
-    result = subprocess.run([sys.executable, "-m", "actions.store", "import", str(csv), "--database-url", database_url],
+    result = subprocess.run([sys.executable, "-m", "hotline.status", "import", str(csv), "--database-url", database_url],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -14,7 +14,6 @@ channel      the Rasa input channel «voice» (credentials.yml)
 dialogue     one call: turn-taking, silence, misrecognition, transfer
 audiosocket  the Asterisk AudioSocket server
 loop         python -m voice.loop: microphone or WAV files
-models       python -m voice.models download|check
+model_download  python -m voice.model_download download|check
 config       settings from the environment
-testing      a software telephone and a scripted assistant for tests and benchmarks
 """

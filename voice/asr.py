@@ -60,7 +60,7 @@ class VoskModel:
         if not (path / "am" / "final.mdl").is_file() and not (path / "final.mdl").is_file():
             raise ModelMissing(
                 f"Vosk model not found: expected the unpacked model directory (with am/final.mdl) at {path}. "
-                "Run `make voice-models` (python -m voice.models download) on a machine with internet, "
+                "Run `make voice-models` (python -m voice.model_download download) on a machine with internet, "
                 "or unpack vosk-model-small-ru-0.22 there, or set VOICE_VOSK_MODEL to its directory.")
         try:
             import vosk

@@ -255,11 +255,11 @@ class VoiceService:
                  asr_workers: Optional[int] = None, settings=None) -> None:
         from voice.config import VoiceConfig
         from voice.dialogue import DialogueSettings
-        from voice.rasa_client import RasaClient
+        from voice.rasa_client import VoiceRasaClient
 
         self.config = config or VoiceConfig()
         self.asr_model = recognizer_model
-        self.rasa = rasa or RasaClient(self.config.rasa_url, self.config.rasa_channel)
+        self.rasa = rasa or VoiceRasaClient(self.config.rasa_url, self.config.rasa_channel)
         self.synth = synthesizer or self._synthesizer()
         self.executor = ThreadPoolExecutor(max_workers=asr_workers or 2, thread_name_prefix="asr")
         self.settings = settings or DialogueSettings(no_input_s=self.config.no_input_s,

@@ -5,7 +5,7 @@ variable               default                                     meaning
 =====================  ==========================================  =====================================
 VOICE_RASA_URL         http://localhost:5005                       the Rasa server (``rasa run``)
 VOICE_RASA_CHANNEL     voice                                       webhook: ``voice`` (voice/channel.py) or ``rest``
-VOICE_MODELS_DIR       models/voice                                where ``python -m voice.models download`` puts models
+VOICE_MODELS_DIR       models/voice                                where ``python -m voice.model_download download`` puts models
 VOICE_VOSK_MODEL       $VOICE_MODELS_DIR/vosk-model-small-ru-0.22  the unpacked Vosk model directory
 VOICE_ASR_RATE         (the model's, 16000)                        rate the recogniser is fed; 8000 for a narrowband model
 VOICE_TTS              espeak                                      ``espeak`` or ``silero``
@@ -54,6 +54,6 @@ class VoiceConfig:
 
     def __post_init__(self) -> None:
         if self.vosk_model is None:
-            from voice.models import vosk_model_path
+            from voice.model_download import vosk_model_path
 
             self.vosk_model = vosk_model_path()

@@ -38,7 +38,7 @@ from voice.dtmf import OPERATOR, DTMFCollector, KeypadInput
 from voice.grammar import grammar_for, match_menu
 from voice.numbers import normalize_utterance
 from voice.player import Player
-from voice.rasa_client import BotReply, RasaClient, sender_for
+from voice.rasa_client import BotReply, VoiceRasaClient, sender_for
 from voice.tts import Synthesizer
 from voice.vad import FrameVAD, SpeechTracker
 
@@ -79,7 +79,7 @@ class _Event:
 
 
 class CallSession:
-    def __init__(self, call_id: str, rasa: RasaClient, synthesizer: Synthesizer,
+    def __init__(self, call_id: str, rasa: VoiceRasaClient, synthesizer: Synthesizer,
                  write: Callable[[bytes], Awaitable[None]],
                  recognizer: Optional[StreamingRecognizer] = None,
                  settings: Optional[DialogueSettings] = None,

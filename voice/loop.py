@@ -35,7 +35,7 @@ def assistant(start: bool, url: str):
         return
     import yaml
 
-    from hotline.local_servers import LocalServers
+    from hotline.ops.local_servers import LocalServers
     from hotline.training import model_path
 
     model = model_path()
@@ -54,11 +54,11 @@ def assistant(start: bool, url: str):
 
 async def answer_texts(rasa_url: str, texts: List[str], sender: str, rate: int, tts: Optional[str]) -> Audio:
     from voice.numbers import normalize_utterance
-    from voice.rasa_client import RasaClient
+    from voice.rasa_client import VoiceRasaClient
     from voice.prompts import reply_texts
     from voice.tts import Synthesizer, create_engine
 
-    client = RasaClient(rasa_url)
+    client = VoiceRasaClient(rasa_url)
     synth = Synthesizer(create_engine(tts), rate)
     pcm = b""
     expect = None
@@ -108,7 +108,7 @@ async def microphone(rasa_url: str, tts: Optional[str], phone: bool) -> None:
     from voice.asr import StreamingRecognizer, VoskModel
     from voice.config import VoiceConfig
     from voice.dialogue import CallSession, DialogueSettings
-    from voice.rasa_client import RasaClient
+    from voice.rasa_client import VoiceRasaClient
     from voice.tts import AudioCache, Synthesizer, create_engine
 
     rate = PHONE_RATE if phone else LOCAL_RATE
@@ -121,7 +121,7 @@ async def microphone(rasa_url: str, tts: Optional[str], phone: bool) -> None:
     async def play(frame: bytes) -> None:
         await loop.run_in_executor(None, speaker.write, frame)
 
-    session = CallSession(f"loop-{uuid.uuid4()}", RasaClient(rasa_url),
+    session = CallSession(f"loop-{uuid.uuid4()}", VoiceRasaClient(rasa_url),
                           Synthesizer(create_engine(tts), rate, AudioCache()), play,
                           StreamingRecognizer(model, rate, end_silence_ms=config.end_silence_ms),
                           DialogueSettings(rate=rate, no_input_s=30))

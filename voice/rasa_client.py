@@ -64,7 +64,7 @@ def sender_for(call_uuid: str) -> str:
     return f"phone_{call_uuid}"
 
 
-class RasaClient:
+class VoiceRasaClient:
     def __init__(self, base_url: str, channel: str = "voice", timeout: float = 30.0,
                  session: Optional[aiohttp.ClientSession] = None) -> None:
         self.base_url = base_url.rstrip("/")

@@ -14,8 +14,8 @@ from typing import Optional, Sequence
 
 from aiohttp import web
 
-from actions.store import StoreUnavailable
-from actions.store.db import init_db
+from hotline.status import StoreUnavailable
+from hotline.db.engine import init_db
 from handoff.config import Settings
 
 

@@ -29,13 +29,13 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from aiohttp import web
 
-from actions.store import StoreUnavailable
+from hotline.status import StoreUnavailable
 from handoff import auth, preview
 from handoff import repository as repo
 from handoff.canned import canned_answers
 from handoff.console.peers import client_address, parse_networks
 from handoff.config import Settings
-from handoff.rasa_client import RasaClient
+from handoff.rasa_client import RasaApiClient
 from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
 from handoff.wait import estimate_wait_seconds, wait_words
 
@@ -62,7 +62,7 @@ CHANNEL_WORDS = {"rest": "REST", "socketio": "веб-виджет", "telegram": 
                  "voice": "телефон"}
 
 
-def _moscow(value: Any, schedule_tz: Any = None) -> str:
+def _local_time(value: Any, schedule_tz: Any = None) -> str:
     if not value:
         return "—"
     if isinstance(value, str):
@@ -110,7 +110,7 @@ def _render(request: web.Request, name: str, status: int = 200, **context: Any) 
     env = request.app[TEMPLATES_KEY]
     body = env.get_template(name).render(
         me=session.operator if session else None, csrf_token=session.csrf_token if session else "",
-        when=lambda v: _moscow(v, tz), timezone=getattr(tz, "key", "UTC"), **context)
+        when=lambda v: _local_time(v, tz), timezone=getattr(tz, "key", "UTC"), **context)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -503,11 +503,11 @@ async def index(request: web.Request) -> web.StreamResponse:
 # --- the application --------------------------------------------------------------------------
 
 def create_app(settings: Optional[Settings] = None, database_url: Optional[str] = None,
-               rasa: Optional[RasaClient] = None, run_worker: bool = True,
+               rasa: Optional[RasaApiClient] = None, run_worker: bool = True,
                telegram: Optional[bool] = None) -> web.Application:
     settings = settings or Settings.load()
     app = web.Application(middlewares=[security_headers, authenticate], client_max_size=256 * 1024)
-    service = HandoffService(settings, rasa or RasaClient(settings), database_url)
+    service = HandoffService(settings, rasa or RasaApiClient(settings), database_url)
     app[SETTINGS_KEY] = settings
     app[SERVICE_KEY] = service
     app[URL_KEY] = database_url or ""
@@ -550,7 +550,7 @@ def create_app(settings: Optional[Settings] = None, database_url: Optional[str] 
             app[WORKER_KEY] = asyncio.create_task(service.run_worker(stop))
         use_telegram = settings.tg_token and settings.tg_chat_id if telegram is None else telegram
         if use_telegram:
-            from handoff.telegram_ops import TelegramWorkspace
+            from handoff.operators_telegram import TelegramWorkspace
 
             workspace = TelegramWorkspace(service, settings)
             await workspace.start()

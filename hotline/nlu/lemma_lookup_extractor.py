@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from hotline import morph
+from hotline.nlu import morph
 from hotline.nlu.json_state import JsonStateComponent
 
 # (entity type, lemma sequence, lookup entry as written)

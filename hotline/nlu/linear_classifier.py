@@ -65,7 +65,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from hotline import morph
+from hotline.nlu import morph
 
 WORD = re.compile(r"[^\W_]+")
 ARRAYS_FILE = "linear.npz"

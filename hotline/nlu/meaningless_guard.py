@@ -18,9 +18,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from hotline.morph import analyzer
+from hotline.nlu.morph import analyzer
 from hotline.nlu.json_state import JsonStateComponent
-from hotline.translit import to_cyrillic
+from hotline.nlu.translit import to_cyrillic
 
 FALLBACK_INTENT = "nlu_fallback"
 # Shorter words are too easily one typo away from anything.

@@ -1,7 +1,7 @@
 """Hooks into Rasa internals refuse to start on a Rasa they were not written for.
 
 Several modules reach past Rasa's public interfaces: they replace methods
-(hotline/rasa_hooks.py), override private methods of Rasa classes (the lock
+(hotline/rasa/hooks.py), override private methods of Rasa classes (the lock
 store's ticket handling, the tracker store's event query) or swap a
 socket.io handler (connectors/webchat). Each was written against the source
 of one Rasa release. On another release such a hook may silently do nothing,

@@ -1,5 +1,5 @@
 """The Telegram channel: unit tests, then the real Rasa server with the
-channel against a local Bot API server (tests/channels/telegram_fake.py),
+channel against a local Bot API server (tests/fakes/telegram.py),
 in webhook mode and in long-polling mode.
 
 One Rasa server for the whole module; chats are distinct per test.
@@ -28,9 +28,9 @@ from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import TelegramSettings, mask_secrets
 from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStore, build_keyboard, payload_key,
                                             split_text, utf16_len)
-from hotline import local_servers
-from hotline.local_servers import LocalServers
-from tests.channels.telegram_fake import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
+from hotline.ops import local_servers
+from hotline.ops.local_servers import LocalServers
+from tests.fakes.telegram import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
                                           document_update, edited_update, group_text_update, location_update,
                                           photo_update, sticker_update, text_update, voice_update)
 

@@ -23,9 +23,9 @@ from connectors.vk.api import VKClient, method_base_url
 from connectors.vk.channel import NON_TEXT_REPLY, VKInput, VKSettings
 from connectors.vk.keyboard import PayloadStore, build_keyboards, payload_command
 from connectors.vk.text import split_text
-from hotline.local_servers import LocalServers
+from hotline.ops.local_servers import LocalServers
 
-from .vk_fake import FakeVK
+from tests.fakes.vk import FakeVK
 
 GROUP_ID = 218_000_001
 TOKEN = "vk1.a.test-" + secrets.token_hex(20)

@@ -29,7 +29,7 @@ import requests
 import yaml
 
 from connectors.webchat.serve import STATIC, serve_in_thread
-from hotline.local_servers import LocalServers, free_port
+from hotline.ops.local_servers import LocalServers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -189,8 +189,8 @@ def screenshot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def rasa_socketio(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
     """Rasa with the REST and socket.io channels (and the action server)."""
-    from actions.store import init_db
-    from actions.store.demo import load_demo
+    from hotline.status import init_db
+    from hotline.status.demo import load_demo
 
     workdir = tmp_path_factory.mktemp("webchat")
     credentials = workdir / "credentials.yml"

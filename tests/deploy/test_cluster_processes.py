@@ -1,7 +1,7 @@
 """The cluster runs the processes the one-machine profiles run, the same way.
 
 The one-machine side is read from the project itself: the production
-supervisor (hotline/prod.py) is started with its infrastructure steps
+supervisor (hotline/ops/supervisor.py) is started with its infrastructure steps
 stubbed and every process it spawns recorded, with command and environment;
 the Makefile and the start scripts are scanned for the modules they run.
 """
@@ -28,7 +28,7 @@ NOT_CLUSTER_PROCESSES = {
     "rasa_sdk": "the development action server of make run; the cluster runs hotline.action_server, "
                 "as the production profile does",
     "hotline.training": "trains the model while the image is built (Dockerfile)",
-    "voice.models": "downloads the voice models; the cluster mounts them (components/phone)",
+    "voice.model_download": "downloads the voice models; the cluster mounts them (components/phone)",
     "voice.loop": "a developer's microphone loop",
     "pytest": "the test suite",
     "venv": "make lock's throw-away environment",

@@ -19,7 +19,7 @@ SECRET = "test-handoff-secret"
 
 @pytest.fixture
 def db_url(tmp_path) -> Iterator[str]:
-    from actions.store.db import dispose_engine, init_db
+    from hotline.db.engine import dispose_engine, init_db
 
     url = f"sqlite:///{tmp_path / 'handoff.db'}"
     init_db(url)
@@ -62,10 +62,10 @@ def console_factory(db_url, fake_rasa):
 
     def _start(telegram: bool = False, **overrides) -> AppThread:
         from handoff.console.app import create_app
-        from handoff.rasa_client import RasaClient
+        from handoff.rasa_client import RasaApiClient
 
         settings = handoff_settings(rasa_url=fake_rasa.url, **overrides)
-        thread = AppThread(lambda: create_app(settings, db_url, rasa=RasaClient(settings, secret=SECRET),
+        thread = AppThread(lambda: create_app(settings, db_url, rasa=RasaApiClient(settings, secret=SECRET),
                                               telegram=telegram))
         started.append(thread)
         return thread

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from handoff_helpers import AppThread, ConsoleClient, wait_until
-from hotline.local_servers import LocalServers
+from hotline.ops.local_servers import LocalServers
 
 PASSWORD = "correct-horse-battery"
 SECRET = "e2e-handoff-secret"
@@ -55,11 +55,11 @@ class Stack:
                                     extra_endpoints={"event_broker": {"type": "handoff.broker.HandoffEventBroker"}})
         from handoff.config import Settings
         from handoff.console.app import create_app
-        from handoff.rasa_client import RasaClient
+        from handoff.rasa_client import RasaApiClient
 
         settings = Settings.load({**env, "HANDOFF_RASA_URL": self.servers.url, "HANDOFF_WORKER_INTERVAL": "0.1",
                                   "HANDOFF_SECURE_COOKIES": "0"})
-        self.console = AppThread(lambda: create_app(settings, self.db_url, rasa=RasaClient(settings, secret=SECRET),
+        self.console = AppThread(lambda: create_app(settings, self.db_url, rasa=RasaApiClient(settings, secret=SECRET),
                                                     telegram=False))
         return self
 
@@ -107,7 +107,7 @@ class Stack:
         return sum(e["event"] == "user" for e in self.tracker(conversation).get("events", []))
 
     def telegram_say(self, chat_id: int, text: str) -> List[str]:
-        from tests.channels.telegram_fake import text_update
+        from tests.fakes.telegram import text_update
 
         conversation = f"telegram_{chat_id}"
         before, mark = self._users(conversation), self.telegram.mark()

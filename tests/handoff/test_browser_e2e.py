@@ -39,7 +39,7 @@ def screenshot(page, name: str) -> None:
 
 @pytest.fixture
 def stack(trained_model, tmp_path) -> Iterator[Stack]:
-    from actions.store.db import init_db
+    from hotline.db.engine import init_db
     from handoff.admin import add_operator
 
     db_url = f"sqlite:///{tmp_path / 'store.db'}"

@@ -30,10 +30,10 @@ def _texts(replies: List[Dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def stack(trained_model, tmp_path_factory):
-    from actions.store.db import init_db
+    from hotline.db.engine import init_db
     from handoff.admin import add_operator
-    from tests.channels.telegram_fake import FakeTelegramAPI
-    from tests.channels.vk_fake import FakeVK
+    from tests.fakes.telegram import FakeTelegramAPI
+    from tests.fakes.vk import FakeVK
 
     from handoff_stack import VK_GROUP_ID, VK_TOKEN
 

@@ -86,7 +86,7 @@ def test_figures(db_url, make_operator):
 def test_the_queue_survives_a_restart(db_url):
     ticket, _ = repo.create_ticket("restart-1", "socketio", "request", "", "ждёт после перезапуска", url=db_url)
     repo.add_message(ticket.id, "citizen", "я ещё здесь", "broker", delivered=True, url=db_url)
-    from actions.store.db import dispose_engine
+    from hotline.db.engine import dispose_engine
 
     dispose_engine(db_url)  # as if the process ended
     code = ("from handoff import repository as r; import sys; u=sys.argv[1]; t=r.queue(url=u)[0]; "

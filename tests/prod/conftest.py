@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
-from hotline.prod import ProdConfig, ProdProfile, find_pg_bindir
+from hotline.ops.supervisor import ProdConfig, ProdProfile, find_pg_bindir
 from tests.prod.support import Citizen
 
 # Limits small enough to test quickly; windows long enough not to roll over mid-test.

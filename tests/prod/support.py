@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import requests
 
-from hotline.prod import ProdProfile
+from hotline.ops.supervisor import ProdProfile
 
 
 class Citizen:

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from actions.store.lockout import conversation_key
-from hotline.prod import ROOT
-from hotline.prod_channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT
-from hotline.rasa_hooks import DEGRADED_TEXT
+from hotline.status.lockout import conversation_key
+from hotline.ops.supervisor import ROOT
+from hotline.rasa.channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT
+from hotline.rasa.hooks import DEGRADED_TEXT
 from tests.prod.support import bot_texts, health, user_texts, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -187,7 +187,7 @@ def test_redis_stopped_loses_no_message(prod, citizen):
 
 
 def _retention(prod, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hotline.retention", *args], cwd=ROOT, env=prod.env(),
+    return subprocess.run([sys.executable, "-m", "hotline.ops.retention", *args], cwd=ROOT, env=prod.env(),
                           capture_output=True, text=True, timeout=120)
 
 

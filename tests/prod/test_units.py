@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline import metrics
-from hotline.jsonlog import JsonFormatter
-from hotline.prod import ProdConfig, ProdProfile, free_port
-from hotline.prod_channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT, RateLimiter, guard, reset_limits
+from hotline.ops import metrics
+from hotline.ops.jsonlog import JsonFormatter
+from hotline.ops.supervisor import ProdConfig, ProdProfile, free_port
+from hotline.rasa.channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT, RateLimiter, guard, reset_limits
 
 
 def run(coro):
@@ -120,7 +120,7 @@ def test_guard_rejects_long_and_too_frequent_messages(monkeypatch):
 def test_lock_store_serves_in_process_when_redis_is_down():
     from rasa.utils.endpoints import EndpointConfig
 
-    from hotline.lock_store import ResilientRedisLockStore
+    from hotline.rasa.lock_store import ResilientRedisLockStore
 
     store = ResilientRedisLockStore(EndpointConfig(url="127.0.0.1", port=free_port(), db=1, socket_timeout=0.5,
                                                    retry_after=60, type="x"))
@@ -138,7 +138,7 @@ def test_degraded_reply_mentions_the_hotline_phone():
     from rasa.shared.core.events import FollowupAction, SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from hotline.rasa_hooks import DEGRADED_TEXT, degraded_events
+    from hotline.rasa.hooks import DEGRADED_TEXT, degraded_events
 
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     tracker = DialogueStateTracker.from_events("d-1", [SlotSet("hotline_phone", "8-800-100-200")], domain.slots)
@@ -158,7 +158,7 @@ def test_a_waiter_whose_ticket_expired_queues_again_instead_of_waiting_forever()
     from rasa.core.lock import TicketLock
     from rasa.utils.endpoints import EndpointConfig
 
-    from hotline.lock_store import ResilientRedisLockStore
+    from hotline.rasa.lock_store import ResilientRedisLockStore
 
     store = ResilientRedisLockStore(EndpointConfig(url="127.0.0.1", port=free_port(), type="x"))
     saved = {}
@@ -181,7 +181,7 @@ def test_a_caller_on_the_phone_is_not_told_to_call_the_hotline():
     from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from hotline.rasa_hooks import DEGRADED_TEXT, degraded_events
+    from hotline.rasa.hooks import DEGRADED_TEXT, degraded_events
 
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     tracker = DialogueStateTracker.from_events(

@@ -58,7 +58,7 @@ def settings(**overrides):
 
 @pytest.fixture
 def db_url(tmp_path) -> Iterator[str]:
-    from actions.store.db import dispose_engine, init_db
+    from hotline.db.engine import dispose_engine, init_db
     from handoff.admin import add_operator
 
     url = f"sqlite:///{tmp_path / 'console.db'}"
@@ -85,10 +85,10 @@ def start_console(db_url, fake_rasa) -> Iterator[Callable[..., str]]:
 
     def _start(base=None, **overrides) -> str:
         from handoff.console.app import create_app
-        from handoff.rasa_client import RasaClient
+        from handoff.rasa_client import RasaApiClient
 
         chosen = dataclasses.replace(base or settings(), rasa_url=fake_rasa.url, **overrides)
-        thread = AppThread(lambda: create_app(chosen, db_url, rasa=RasaClient(chosen, secret=SECRET),
+        thread = AppThread(lambda: create_app(chosen, db_url, rasa=RasaApiClient(chosen, secret=SECRET),
                                               telegram=False))
         started.append(thread)
         return thread.url

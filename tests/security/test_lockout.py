@@ -1,7 +1,7 @@
 """The status-check lockout, played as an attacker would (issue 11, item 3).
 
 Each test runs on SQLite and on a throw-away PostgreSQL cluster. The clock
-is injected (actions.store.lockout.utcnow), so a day of guessing takes
+is injected (hotline.status.lockout.utcnow), so a day of guessing takes
 seconds.
 """
 from __future__ import annotations
@@ -17,15 +17,15 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-import actions.store as status_store
+import hotline.status as status_store
 from actions.application_status import ActionCheckApplicationStatus
-from actions.store import lockout
-from actions.store.db import dispose_engine, get_engine, init_db
-from actions.store.importer import import_csv
-from hotline.metrics import STATUS_LOCKS
+from hotline.status import lockout
+from hotline.db.engine import dispose_engine, get_engine, init_db
+from hotline.status.importer import import_csv
+from hotline.ops.metrics import STATUS_LOCKS
 from helpers import ROOT, load_yaml, run_action, user_event
 # The store fixtures (a fresh SQLite file and a fresh PostgreSQL database).
-from store.conftest import csv_row, pg_cluster, store, store_url, write_csv  # noqa: F401
+from status.conftest import csv_row, pg_cluster, store, store_url, write_csv  # noqa: F401
 
 NUMBER = "AB-987654321"
 OWNER = {"full_name": "Петрова", "birth_date": "1990-07-01"}
@@ -196,7 +196,7 @@ def test_a_client_chosen_id_cannot_borrow_trust(citizen, clock, make_tracker, ve
 _GUESSER = textwrap.dedent("""
     import datetime as dt, json, sys, time
     from concurrent.futures import ThreadPoolExecutor
-    from actions.store import check, verify_on
+    from hotline.status import check, verify_on
     url, number, start, threads, same_conversation, tag = sys.argv[1:7]
     def guess(i):
         sender = "one-conversation" if same_conversation == "1" else f"{tag}-{i}"

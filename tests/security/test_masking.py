@@ -75,7 +75,7 @@ def test_nothing_personal_reaches_the_tracker_database(tmp_path):
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from hotline.tracker_store import MaskingSQLTrackerStore
+    from hotline.rasa.tracker_store import MaskingSQLTrackerStore
 
     db = tmp_path / "tracker.db"
     store = MaskingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
@@ -99,7 +99,7 @@ def test_nothing_personal_reaches_the_tracker_database(tmp_path):
 
 
 def test_nothing_personal_reaches_the_json_logs(capsys):
-    from hotline.jsonlog import JsonFormatter
+    from hotline.ops.jsonlog import JsonFormatter
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
@@ -121,8 +121,8 @@ def test_nothing_personal_reaches_the_json_logs(capsys):
 
 def test_a_status_check_logs_no_name_and_no_date(tmp_path, monkeypatch, caplog, make_tracker, dispatcher):
     from actions.application_status import ActionCheckApplicationStatus
-    from actions.store.db import dispose_engine, init_db
-    from actions.store.importer import import_csv
+    from hotline.db.engine import dispose_engine, init_db
+    from hotline.status.importer import import_csv
     from helpers import run_action, user_event
 
     url = f"sqlite:///{tmp_path / 'status.db'}"

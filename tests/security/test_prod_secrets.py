@@ -2,7 +2,7 @@
 stranger: no password, a wrong one, a look at `ps` and at the banner.
 
 The services are started exactly as `make run-prod` starts them
-(hotline.prod.ProdProfile), on free ports in a throw-away directory.
+(hotline.ops.supervisor.ProdProfile), on free ports in a throw-away directory.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Iterator
 import psycopg2
 import pytest
 
-from hotline.prod import ProdConfig, ProdProfile, find_pg_bindir
+from hotline.ops.supervisor import ProdConfig, ProdProfile, find_pg_bindir
 
 
 @pytest.fixture

@@ -95,4 +95,4 @@ def test_missing_model_names_the_file_and_the_expected_path(tmp_path):
         VoskModel(tmp_path / "vosk-model-small-ru-0.22")
     message = str(error.value)
     assert str(tmp_path / "vosk-model-small-ru-0.22") in message
-    assert "am/final.mdl" in message and "voice.models download" in message
+    assert "am/final.mdl" in message and "voice.model_download download" in message

@@ -18,7 +18,7 @@ class AssistantThread:
     """A scripted assistant on its own event loop, for code that runs asyncio.run itself."""
 
     def __init__(self, answer):
-        from voice.testing import ScriptedAssistant
+        from tests.fakes.phone import ScriptedAssistant
 
         self.assistant = ScriptedAssistant(answer)
         self.loop = asyncio.new_event_loop()
@@ -108,7 +108,7 @@ class FakeResponse(io.BytesIO):
 def test_download_verifies_the_checksum_and_unpacks(tmp_path, capsys):
     from dataclasses import replace
 
-    from voice.models import VOSK_RU_SMALL, download
+    from voice.model_download import VOSK_RU_SMALL, download
 
     data = _zip_model()
     spec = replace(VOSK_RU_SMALL, sha256=hashlib.sha256(data).hexdigest())
@@ -125,7 +125,7 @@ def test_download_verifies_the_checksum_and_unpacks(tmp_path, capsys):
 def test_a_model_without_pinned_checksum_needs_explicit_pinning(tmp_path):
     from dataclasses import replace
 
-    from voice.models import VOSK_RU_SMALL, download
+    from voice.model_download import VOSK_RU_SMALL, download
 
     data = _zip_model()
     unpinned = replace(VOSK_RU_SMALL, sha256=None)
@@ -136,7 +136,7 @@ def test_a_model_without_pinned_checksum_needs_explicit_pinning(tmp_path):
 
 
 def test_download_without_internet_names_the_file_and_its_place(tmp_path):
-    from voice.models import VOSK_RU_SMALL, download
+    from voice.model_download import VOSK_RU_SMALL, download
 
     def offline(url, timeout):
         raise OSError("Network is unreachable")
@@ -147,7 +147,7 @@ def test_download_without_internet_names_the_file_and_its_place(tmp_path):
 
 
 def test_check_reports_missing_models_with_paths(tmp_path, monkeypatch, capsys):
-    from voice.models import main
+    from voice.model_download import main
 
     monkeypatch.setenv("VOICE_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("VOICE_VOSK_MODEL", raising=False)

@@ -1,7 +1,7 @@
 """A whole phone call against the running assistant: the caller checks an
 application's status with the keypad and hears the answer.
 
-Starts the action server and ``rasa run`` (hotline.local_servers) with the
+Starts the action server and ``rasa run`` (hotline.ops.local_servers) with the
 voice channel enabled and the demo status store, then the AudioSocket
 server, and calls it with a client that speaks the protocol like Asterisk.
 The bot's words are checked in the tracker; what the caller heard is
@@ -16,15 +16,15 @@ import pytest
 import requests
 import yaml
 
-from hotline.local_servers import LocalServers
+from hotline.ops.local_servers import LocalServers
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def voice_servers(trained_model, tmp_path_factory):
-    from actions.store import init_db
-    from actions.store.demo import load_demo
+    from hotline.status import init_db
+    from hotline.status.demo import load_demo
 
     workdir = tmp_path_factory.mktemp("voice_servers")
     database_url = f"sqlite:///{workdir / 'status.db'}"
@@ -49,7 +49,7 @@ async def _wait_bot(session, count: int, timeout: float = 60.0) -> float:
 def test_status_check_by_keypad(voice_servers):
     from voice.audiosocket import AudioSocketServer, VoiceService
     from voice.config import VoiceConfig
-    from voice.testing import PhoneClient
+    from tests.fakes.phone import PhoneClient
     from voice.tts import Synthesizer
 
     heard = {}

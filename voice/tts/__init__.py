@@ -28,7 +28,7 @@ def create_engine(name: Optional[str] = None, **options) -> TTSEngine:
 
         return EspeakEngine(**options)
     if name == "silero":
-        from voice.models import silero_model_path
+        from voice.model_download import silero_model_path
         from voice.tts.silero import SileroEngine
 
         options.setdefault("model_path", silero_model_path())

@@ -43,7 +43,7 @@ class SileroEngine(TTSEngine):
         if not self.model_path.is_file():
             raise EngineUnavailable(
                 f"Silero model file is missing: {self.model_path}. Put the Russian Silero model there "
-                "(python -m voice.models download --silero on a machine with internet, after reading its "
+                "(python -m voice.model_download download --silero on a machine with internet, after reading its "
                 "licence) or set VOICE_SILERO_MODEL; VOICE_TTS=espeak uses the default voice.")
         try:
             import torch  # noqa: WPS433 - optional dependency, imported on use
