@@ -38,7 +38,7 @@ for name in {HOOK_MODULES!r}:
         __import__(name)
     except UnsupportedRasaVersion:
         refused.append(name)
-from hotline import rasa_hooks
+from hotline.rasa import hooks as rasa_hooks
 try:
     rasa_hooks.install()
 except UnsupportedRasaVersion:
