@@ -9,6 +9,8 @@ birth are cleared after every check.
 """
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 import logging
 from typing import Any, Dict, List, Optional, Text
@@ -114,7 +116,10 @@ class ActionCheckApplicationStatus(Action):
             return clear + [SlotSet("application_number", None)]
         channel = tracker.get_latest_input_channel()
         try:
-            result = store.check(
+            # The check is blocking SQL: in a thread, so the action server's
+            # event loop keeps serving other conversations meanwhile.
+            result = await asyncio.to_thread(
+                store.check,
                 number, tracker.sender_id,
                 lambda conn: store.verify_on(conn, number, birth_date, full_name),
                 trusted_channel=channel in SERVER_OWNED_CHANNELS,

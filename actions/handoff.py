@@ -15,6 +15,8 @@ messages (dates of birth, SNILS).
 """
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -172,7 +174,7 @@ class ActionHandoffStart(Action):
         reason, summary = context_for(tracker)
         events: List[EventType] = [SlotSet(REASON, reason)]
         try:
-            existing = repo.open_ticket_for(tracker.sender_id)
+            existing = await asyncio.to_thread(repo.open_ticket_for, tracker.sender_id)
         except StoreUnavailable:
             existing = None
         if existing is not None:
@@ -230,14 +232,17 @@ class ActionHandoffCreateTicket(Action):
         contact = tracker.get_slot(CONTACT)
         channel = tracker.get_latest_input_channel() or "rest"
         try:
-            ticket, created = repo.create_ticket(
-                tracker.sender_id, channel, tracker.get_slot(REASON) or "request", topic_of(tracker), summary,
-                offline=offline, callback_phone=contact if contact and contact != CHAT else None)
+            # Every repo call is blocking SQL: in a thread, so the action
+            # server's event loop keeps serving other conversations.
+            ticket, created = await asyncio.to_thread(
+                repo.create_ticket, tracker.sender_id, channel, tracker.get_slot(REASON) or "request",
+                topic_of(tracker), summary, offline=offline,
+                callback_phone=contact if contact and contact != CHAT else None)
             if ticket.offline and not offline and not created:
                 # Asked again during hours: the old after-hours request joins the live queue.
-                repo.set_ticket_fields(ticket.id, offline=False)
-            position, seconds = repo.expected_wait(ticket, config.chats_per_operator,
-                                                   config.default_handling_minutes * 60)
+                await asyncio.to_thread(repo.set_ticket_fields, ticket.id, offline=False)
+            position, seconds = await asyncio.to_thread(repo.expected_wait, ticket, config.chats_per_operator,
+                                                        config.default_handling_minutes * 60)
             if offline:
                 hours = schedule()
                 opens = hours.next_open() if hours else None
@@ -247,7 +252,8 @@ class ActionHandoffCreateTicket(Action):
                 dispatcher.utter_message(response=response, handoff_ticket=str(ticket.id), handoff_expect=expect)
                 logger.info("handoff ticket %s for later (%s)", ticket.id, channel)
                 return _reset()
-            repo.set_ticket_fields(ticket.id, told_wait_seconds=seconds, told_at=repo.utcnow())
+            await asyncio.to_thread(repo.set_ticket_fields, ticket.id, told_wait_seconds=seconds,
+                                    told_at=repo.utcnow())
         except StoreUnavailable:
             logger.warning("handoff queue unavailable; operator contacts given instead")
             dispatcher.utter_message(response="utter_handoff_unavailable")
@@ -274,12 +280,12 @@ class ActionHandoffResume(Action):
                   ) -> List[EventType]:
         events: List[EventType] = [ConversationResumed()] + _reset()
         try:
-            ticket = repo.open_ticket_for(tracker.sender_id)
+            ticket = await asyncio.to_thread(repo.open_ticket_for, tracker.sender_id)
             if ticket is not None:
-                ticket = repo.close_ticket(ticket.id, closed_by="citizen",
-                                           resolution="Гражданин вернулся к боту") or ticket
+                ticket = await asyncio.to_thread(repo.close_ticket, ticket.id, closed_by="citizen",
+                                                 resolution="Гражданин вернулся к боту") or ticket
             else:
-                ticket = repo.latest_ticket_for(tracker.sender_id)
+                ticket = await asyncio.to_thread(repo.latest_ticket_for, tracker.sender_id)
                 if ticket is not None and (ticket.resumed_at is not None or ticket.closed_at is None
                                            or (repo.utcnow() - ticket.closed_at).total_seconds() > 3600):
                     ticket = None
@@ -298,8 +304,8 @@ class ActionHandoffResume(Action):
             response = "utter_handoff_left_rate"
         dispatcher.utter_message(response=response)
         try:
-            repo.claim_resume(ticket.id)
-            repo.mark_resumed(ticket.id, rating_requested=talked)
+            await asyncio.to_thread(repo.claim_resume, ticket.id)
+            await asyncio.to_thread(repo.mark_resumed, ticket.id, rating_requested=talked)
         except StoreUnavailable:
             pass
         return events
@@ -318,9 +324,9 @@ class ActionHandoffFeedback(Action):
         rating = parse_rating(message.get("text") or "", message.get("entities"))
         if rating is not None:
             try:
-                ticket = repo.ticket_awaiting_rating(tracker.sender_id)
+                ticket = await asyncio.to_thread(repo.ticket_awaiting_rating, tracker.sender_id)
                 if ticket is not None:
-                    repo.rate_ticket(ticket.id, rating)
+                    await asyncio.to_thread(repo.rate_ticket, ticket.id, rating)
                     dispatcher.utter_message(response="utter_handoff_rating_thanks")
                     return []
             except StoreUnavailable:
