@@ -14,7 +14,7 @@
 # There is no ENTRYPOINT wrapper: each process is `python -m <module>`, and
 # the Kubernetes manifests spell the command of each one (deploy/kubernetes/
 # base/*.yaml, components/*):
-#   Rasa server             python -m rasa run ... (deploy/endpoints + credentials.prod.yml)
+#   Rasa server             python -m rasa run ... (deploy/endpoints.prod.yml + credentials.yml)
 #   action server           python -m hotline.action_server
 #   operator console        python -m handoff.console
 #   web widget files        python -m connectors.webchat.serve
@@ -72,5 +72,5 @@ ENV HOME=/tmp \
 USER 10001:10001
 EXPOSE 5005
 CMD ["python", "-m", "rasa", "run", "--model", "models", \
-     "--endpoints", "deploy/endpoints.prod.yml", "--credentials", "deploy/credentials.prod.yml", \
+     "--endpoints", "deploy/endpoints.prod.yml", "--credentials", "credentials.yml", \
      "--logging-config-file", "deploy/logging.prod.yml"]

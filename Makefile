@@ -47,12 +47,12 @@ import-applications: setup
 
 # Interactive console; starts its own action server.
 shell: train
-	@$(PY) -m rasa_sdk --actions actions --port 5055 > var/log/actions.shell.log 2>&1 & \
+	@$(PY) -m hotline.action_server --port 5055 > var/log/actions.shell.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(RASA) shell --model "$(MODEL)" --endpoints endpoints.yml
 
 actions: setup
-	$(PY) -m rasa_sdk --actions actions --port 5055
+	$(PY) -m hotline.action_server --port 5055
 
 # Production profile on loopback (docs/production.md); Ctrl+C stops everything.
 run-prod: train

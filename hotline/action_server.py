@@ -1,8 +1,8 @@
-"""The action server of the production profile.
+"""The action server of every profile (`make run`, `make run-prod`, the cluster).
 
-``python -m hotline.action_server --port 5056`` runs rasa-sdk's own Sanic
+``python -m hotline.action_server --port 5055`` runs rasa-sdk's own Sanic
 app (``rasa_sdk.endpoint.create_app``, the same executor and ``/webhook`` as
-``python -m rasa_sdk``) with four production changes:
+``python -m rasa_sdk``) with four changes:
 
 * ``GET /ops/health`` checks the status store (hotline.ops.health) and
   ``GET /ops/metrics`` serves Prometheus metrics: calls, latency and errors
@@ -66,7 +66,7 @@ def create_app(actions_package: str = "actions") -> Any:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Hotline action server (production profile)")
+    parser = argparse.ArgumentParser(description="Hotline action server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
     parser.add_argument("--host", default=os.environ.get("ACTION_HOST", "127.0.0.1"))
     parser.add_argument("--actions", default="actions")

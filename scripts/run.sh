@@ -16,7 +16,8 @@ mkdir -p var/log
 .venv/bin/python -m hotline.status init
 .venv/bin/python -m hotline.status load-demo
 
-.venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
+# The same action server entry as production (metrics, /ops/health, no tracker in error bodies).
+.venv/bin/python -m hotline.action_server --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
 ACTIONS_PID=$!
 WEBCHAT_PORT="${WEBCHAT_PORT:-8080}"
 .venv/bin/python -m connectors.webchat.serve --port "$WEBCHAT_PORT" \

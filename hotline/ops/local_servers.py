@@ -70,7 +70,7 @@ class LocalServers:
         )
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         self.actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+            [sys.executable, "-m", "hotline.action_server", "--port", str(self.action_port)],
             cwd=ROOT, env=env, stdout=open(self.action_log, "w"), stderr=subprocess.STDOUT,
         )
         self.rasa = subprocess.Popen(

@@ -11,7 +11,7 @@ from Debian's packages and this repository:
   persistence: both are short-lived), ``requirepass``;
   both passwords are generated into var/prod/secrets/ (hotline.prod_secrets);
 * two action servers (hotline.action_server) and N Rasa instances
-  (``rasa run`` with deploy/endpoints.prod.yml, deploy/credentials.prod.yml,
+  (``rasa run`` with deploy/endpoints.prod.yml, credentials.yml (the same channels as `make run`),
   deploy/logging.prod.yml), all on 127.0.0.1;
 * nginx (deploy/nginx.conf.template) in front of them;
 
@@ -93,7 +93,7 @@ class ProdConfig:
     action_timeout: int = field(default_factory=lambda: _env_int("ACTION_TIMEOUT_SECONDS", 10))
     extra_env: Dict[str, str] = field(default_factory=dict)
     credentials: Path = field(default_factory=lambda: Path(
-        os.environ.get("HOTLINE_CREDENTIALS", "") or DEPLOY / "credentials.prod.yml"))
+        os.environ.get("HOTLINE_CREDENTIALS", "") or ROOT / "credentials.yml"))
 
     @classmethod
     def ephemeral(cls, base: Path, **kwargs) -> "ProdConfig":

@@ -1,4 +1,4 @@
-"""Input channels of the production profile (deploy/credentials.prod.yml).
+"""Input channels of every profile (credentials.yml).
 
 **Why a wrapper channel.** Every Rasa input channel hands each incoming
 message to one callback, ``on_new_message(UserMessage)``. Wrapping that

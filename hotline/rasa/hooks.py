@@ -1,7 +1,7 @@
-"""Hooks into the Rasa 3.6 server for the production profile.
+"""Hooks into the Rasa 3.6 server, in every profile.
 
-Installed once per Rasa process by the production channels
-(hotline.rasa.channels, listed in deploy/credentials.prod.yml), before the
+Installed once per Rasa process by the channels
+(hotline.rasa.channels, listed in credentials.yml), before the
 agent — and with it the tracker store — is created:
 
 1. **Graceful degradation of custom actions.** When the action server is

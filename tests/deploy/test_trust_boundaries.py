@@ -49,7 +49,7 @@ def _channel_names() -> List[str]:
     import importlib
 
     names = []
-    credentials = yaml.safe_load((ROOT / "deploy" / "credentials.prod.yml").read_text())
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
     for path in credentials:
         module, _, attribute = path.rpartition(".")
         names.append(getattr(importlib.import_module(module), attribute).name())
