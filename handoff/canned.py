@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import yaml
 
-from actions.settings import contact_overrides
+from handoff.contacts import contact_overrides
 from handoff.config import ROOT
 
 TITLES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from actions.settings import contact_overrides
+from handoff.contacts import contact_overrides
 from handoff.config import Settings
 from handoff.hours import schedule_from_settings
 

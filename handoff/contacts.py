@@ -1,4 +1,7 @@
-"""Deployment settings of the action server, read from the environment.
+"""Contact details and operators' hours a citizen reads, from the environment.
+
+Used by the action server (session start) and the operators' canned answers,
+so it lives below both (actions import handoff, never the other way).
 
 Contact details default to the slot initial values in domain.yml (the one
 place trainers edit them); a deployer can override each one with an
