@@ -2,7 +2,6 @@
 server and a running console."""
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -11,10 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from handoff_helpers import AppThread, ConsoleClient, FakeRasa  # noqa: E402
+from handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
-SECRET = "test-handoff-secret"
 
 
 @pytest.fixture
@@ -36,15 +34,6 @@ def make_operator(db_url) -> Callable:
                             telegram_user_id=telegram_id, via="cli", url=db_url)
 
     return _make
-
-
-def handoff_settings(**overrides):
-    from handoff.config import Settings
-
-    # Plain HTTP on loopback, as in `make run`: cookies without the Secure flag.
-    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1",
-                          "HANDOFF_SECURE_COOKIES": "0"})
-    return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture

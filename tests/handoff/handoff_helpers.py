@@ -3,6 +3,7 @@ the console's unit tests, and a console HTTP client that signs in like a browser
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import socket
 import threading
@@ -11,6 +12,19 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 from aiohttp import web
+
+
+SECRET = "test-handoff-secret"
+
+
+def handoff_settings(**overrides):
+    """The handoff settings of the tests: operators round the clock, a quick
+    worker, plain HTTP on loopback as in `make run` (no Secure cookies)."""
+    from handoff.config import Settings
+
+    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1",
+                          "HANDOFF_SECURE_COOKIES": "0"})
+    return dataclasses.replace(base, **overrides)
 
 
 def free_port() -> int:

@@ -201,7 +201,7 @@ def test_waiting_citizens_get_an_acknowledgement_and_word_when_the_wait_grows(co
     fake = fake_rasa.fake
     repo.add_message(ticket.id, "citizen", "алло?", "broker", delivered=True, url=db_url)
     ack = wait_until(lambda: [d for d in fake.deliveries if "сообщение получено" in d["text"]], what="ack")
-    assert ack[0]["conversation_id"] == "vk_1" and "1-й в очереди" in ack[0]["text"]
+    assert ack[0]["conversation_id"] == "vk_1" and "1‑й в очереди" in ack[0]["text"]
     service = console.app[SERVICE_KEY]
     # The only operator is busy now: 1-й in the queue waits half a conversation, 10 minutes.
     make_operator("anna")

@@ -62,7 +62,7 @@ def test_rest_citizen_operator_and_back_to_the_bot(stack):
     asked = _texts(servers.send(citizen, "позовите оператора"))
     assert "одной строкой" in asked
     queued = _texts(servers.send(citizen, "не приходит смс с кодом при входе"))
-    assert "передано оператору" in queued and "1-й в очереди" in queued and "около" in queued
+    assert "передано оператору" in queued and "1‑й в очереди" in queued and "около" in queued
 
     ticket = _ticket_of(stack, citizen)
     assert ticket["channel"] == "rest" and ticket["status"] == "waiting"

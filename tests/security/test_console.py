@@ -23,10 +23,9 @@ from requests.adapters import HTTPAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handoff"))
 
-from handoff_helpers import AppThread, ConsoleClient, FakeRasa  # noqa: E402
+from handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
-SECRET = "test-handoff-secret"
 ADMIN_ADDRESS = "127.0.0.1"
 
 
@@ -46,14 +45,6 @@ def client_from(url: str, address: str, forwarded_for: str = "") -> ConsoleClien
     if forwarded_for:
         client.http.headers["X-Forwarded-For"] = forwarded_for
     return client
-
-
-def settings(**overrides):
-    from handoff.config import Settings
-
-    base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1",
-                          "HANDOFF_SECURE_COOKIES": "0"})
-    return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture
@@ -87,7 +78,7 @@ def start_console(db_url, fake_rasa) -> Iterator[Callable[..., str]]:
         from handoff.console.app import create_app
         from handoff.rasa_client import RasaApiClient
 
-        chosen = dataclasses.replace(base or settings(), rasa_url=fake_rasa.url, **overrides)
+        chosen = dataclasses.replace(base or handoff_settings(), rasa_url=fake_rasa.url, **overrides)
         thread = AppThread(lambda: create_app(chosen, db_url, rasa=RasaApiClient(chosen, secret=SECRET),
                                               telegram=False))
         started.append(thread)
@@ -169,7 +160,7 @@ def test_each_failure_after_a_lock_doubles_it(start_console):
 
 def test_unknown_logins_cost_one_hash_each_only_up_to_the_address_limit(start_console, hashes):
     url = start_console()
-    limit = settings().login_address_max_failures
+    limit = handoff_settings().login_address_max_failures
     scanner = client_from(url, "127.0.0.3")
     replies = [scanner.login("nobody-" + uuid.uuid4().hex[:10], "password-" + str(i)) for i in range(3 * limit)]
     assert {r.status_code for r in replies} == {401}
@@ -199,7 +190,7 @@ def test_an_unknown_login_takes_as_long_as_a_wrong_password(start_console, hashe
 
 def test_a_forged_x_forwarded_for_does_not_buy_fresh_attempts(start_console, hashes):
     url = start_console()
-    limit = settings().login_address_max_failures
+    limit = handoff_settings().login_address_max_failures
     attacker = client_from(url, "127.0.0.5")
     for i in range(2 * limit):
         attacker.http.headers["X-Forwarded-For"] = f"198.51.100.{i + 1}"
