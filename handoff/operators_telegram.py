@@ -29,6 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
     MessageHandler, filters
 
 from hotline.status import StoreUnavailable
+from handoff import preview
 from handoff import repository as repo
 from handoff.config import Settings
 from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
@@ -39,17 +40,25 @@ SPEAKERS = {"citizen": "👤 Гражданин", "bot": "🤖 Бот", "system"
 MAX_TOPIC_NAME = 128
 
 
+def _shown(ticket: repo.TicketView) -> dict:
+    """What the whole group may see of a ticket: masked until someone takes it
+    (the topic name and the card stay in the group for good)."""
+    public = ticket.public()
+    return preview.masked_ticket(public) if ticket.status == "waiting" else public
+
+
 def topic_name(ticket: repo.TicketView) -> str:
-    return f"№{ticket.id} · {ticket.summary}"[:MAX_TOPIC_NAME]
+    return f"№{ticket.id} · {_shown(ticket)['summary']}"[:MAX_TOPIC_NAME]
 
 
 def card_text(ticket: repo.TicketView) -> str:
-    lines = [f"Обращение №{ticket.id}", f"Вопрос: {ticket.summary}",
+    shown = _shown(ticket)
+    lines = [f"Обращение №{ticket.id}", f"Вопрос: {shown['summary']}",
              f"Канал: {CHANNEL_WORDS.get(ticket.channel, ticket.channel)}"
              + (" (заявка вне рабочих часов)" if ticket.offline else ""),
              f"Тема: {ticket.topic or '—'}"]
-    if ticket.callback_phone:
-        lines.append(f"Обратный звонок: {ticket.callback_phone}")
+    if shown["callback_phone"]:
+        lines.append(f"Обратный звонок: {shown['callback_phone']}")
     lines.append("Взять — кнопкой или /take; отвечайте сообщениями в этой теме; завершить — /close итог.")
     return "\n".join(lines)
 
@@ -138,7 +147,10 @@ class TelegramWorkspace:
                 who = SPEAKERS.get(message.direction, "")
                 if message.direction == "operator" and message.operator_name:
                     who += f" {message.operator_name} (консоль)"
-                await self.bot.send_message(self.chat_id, f"{who}: {message.text}",
+                text = message.text
+                if ticket.status == "waiting":  # every operator in the group reads it: masked until taken
+                    text = preview.masked_items([{"text": text}])[0]["text"]
+                await self.bot.send_message(self.chat_id, f"{who}: {text}",
                                             message_thread_id=ticket.tg_topic_id)
             synced = message.id
             await db(repo.set_ticket_fields, ticket.id, tg_synced_message_id=synced)
