@@ -59,12 +59,12 @@ def test_the_login_form_signs_in_and_needs_its_own_token(console, make_operator)
 
 
 def test_expired_session_is_refused(console_factory, make_operator, db_url):
-    console = console_factory(session_idle_minutes=0.02)  # ~1 s idle
+    console = console_factory(session_idle_minutes=0.05)  # 3 s idle: room for a loaded machine
     make_operator("anna")
     client = ConsoleClient(console.url)
     assert client.login("anna", PASSWORD).status_code == 200
     assert client.get("/api/queue").status_code == 200
-    time.sleep(1.6)
+    time.sleep(3.6)
     reply = client.get("/api/queue")
     assert reply.status_code == 401 and reply.json()["reason"] == "expired"
     page = client.get("/queue", allow_redirects=False)
