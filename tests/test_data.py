@@ -107,6 +107,20 @@ def test_near_copy_rule_catches_one_word_and_small_edits():
     assert not _near_copy(_plain("как записаться в мфц"), _plain("как записаться к врачу"))
 
 
+def test_training_examples_are_not_repeated():
+    """One phrase once: «в 23 00 ещё можно звонить» and «в 23 00 еще можно
+    звонить» teach nothing new, even inside one intent."""
+    seen: dict[str, str] = {}
+    repeated = []
+    for intent, examples in TRAINING.items():
+        for example in examples:
+            plain = _plain(example)
+            if plain in seen:
+                repeated.append(f"{intent}: {example!r} repeats {seen[plain]}")
+            seen.setdefault(plain, f"{intent}: {example!r}")
+    assert not repeated, "\n".join(repeated)
+
+
 def test_no_example_carries_two_labels():
     labels: dict[str, set] = {}
     for intent, examples in TRAINING.items():
