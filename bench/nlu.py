@@ -58,17 +58,27 @@ def train_timed(config: str, data: Path, out: Path, cache: Path) -> tuple[Path, 
     return out / f"{name}.tar.gz", wall, cpu
 
 
+def f1(pairs, label):
+    tp = sum(1 for e, p in pairs if e == label and p == label)
+    fp = sum(1 for e, p in pairs if e != label and p == label)
+    fn = sum(1 for e, p in pairs if e == label and p != label)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 def macro_f1(pairs):
     labels = {e for e, _ in pairs} | {p for _, p in pairs}
-    scores = []
-    for label in labels:
-        tp = sum(1 for e, p in pairs if e == label and p == label)
-        fp = sum(1 for e, p in pairs if e != label and p == label)
-        fn = sum(1 for e, p in pairs if e == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
-    return sum(scores) / len(scores)
+    return sum(f1(pairs, label) for label in labels) / len(labels)
+
+
+def weakest(pairs, keys, n=5):
+    """The n intents with the lowest F1 and the n FAQ keys with the lowest
+    accuracy: an average hides the one intent a data edit broke."""
+    intents = sorted(((round(f1(pairs, e), 3), e) for e in {e for e, _ in pairs}))[:n]
+    accuracy = {k: sum(hits) / len(hits) for k, hits in keys.items()}
+    faq = sorted((round(a, 3), k) for k, a in accuracy.items())[:n]
+    return {"weakest_intents": [[e, s] for s, e in intents], "weakest_faq_keys": [[k, a] for a, k in faq]}
 
 
 def train_twice(config: str, edit: bool) -> tuple[Path, dict]:
@@ -105,7 +115,7 @@ def evaluate(config: str, edit: bool = True, model: Path | None = None) -> dict:
     examples = load_data(str(ROOT / "tests" / "nlu_heldout.yml")).intent_examples
     loop = asyncio.new_event_loop()
     loop.run_until_complete(agent.parse_message("прогрев"))
-    pairs, faq_hits, faq_total, latencies = [], 0, 0, []
+    pairs, faq_hits, faq_total, latencies, keys = [], 0, 0, [], {}
     for example in examples:
         started = time.perf_counter()
         result = loop.run_until_complete(agent.parse_message(example.get("text")))
@@ -114,8 +124,10 @@ def evaluate(config: str, edit: bool = True, model: Path | None = None) -> dict:
         if example.get("intent") == "faq":
             faq_total += 1
             selected = result.get("response_selector", {}).get("faq", {}).get("response", {})
-            faq_hits += result["intent"]["name"] == "faq" and \
+            hit = result["intent"]["name"] == "faq" and \
                 selected.get("intent_response_key") == example.get("intent_response_key")
+            faq_hits += hit
+            keys.setdefault(example.get("intent_response_key"), []).append(hit)
     latencies.sort()
     return {
         "config": config,
@@ -127,6 +139,7 @@ def evaluate(config: str, edit: bool = True, model: Path | None = None) -> dict:
         "parse_ms_p95": latencies[int(0.95 * (len(latencies) - 1))],
         **figures,
         "archive_mb": round(model.stat().st_size / 2**20, 1),
+        **weakest(pairs, keys),
     }
 
 
@@ -158,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [evaluate(c, edit=not args.no_edit, model=archives.get(c)) for c in configs]
     print()
     print(table(rows))
+    for r in rows:
+        print(f"\n{r['config']}: weakest intents (F1) "
+              + ", ".join(f"{e} {s:.2f}" for e, s in r["weakest_intents"])
+              + "; weakest FAQ keys (accuracy) "
+              + ", ".join(f"{k[4:]} {a:.2f}" for k, a in r["weakest_faq_keys"]))
     out = ROOT / "var" / "results" / "bench_nlu.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
