@@ -33,6 +33,8 @@ agent — and with it the tracker store — is created:
    instance instead of 25. The same schema is validated with one validator
    built once (~0.7 ms); the error message is Rasa's.
    HOTLINE_CACHED_ACTION_VALIDATION=0 restores Rasa's own (for comparison).
+5. **One HTTP connection pool per endpoint** for action-server calls
+   (hotline.rasa.http_pool): Rasa opens a new aiohttp session per call.
 3. **PostgreSQL restarts.** Rasa's SQLTrackerStore creates its engine
    without ``pool_pre_ping``; after a database restart the first use of each
    pooled connection would fail (Rasa then answers from a throw-away
@@ -48,6 +50,7 @@ from typing import Any, List, Optional
 
 from hotline import texts
 from hotline.ops import metrics
+from hotline.rasa import http_pool
 from hotline.rasa.version_guard import require_rasa
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ def install() -> None:
 
     jsonlog.configure_if_requested()
     _install_pool_pre_ping()
+    http_pool.install()
     if os.environ.get("HOTLINE_CACHED_ACTION_VALIDATION", "1") != "0":  # 0: Rasa's own, for comparison
         _install_cached_action_validation()
     _install_remote_action_wrapper()

@@ -22,6 +22,17 @@ require_rasa(__name__)
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args, **kwargs) -> None:
+        # Both profiles (make run and production) load this store while Rasa
+        # starts, before the first message and before the engine exists: the
+        # one place they share, so the hooks (pooled action-server HTTP,
+        # pool_pre_ping, polite degradation, one compiled reply validator)
+        # apply in every profile, not only behind the production channels.
+        from hotline.rasa import hooks
+
+        hooks.install()
+        super().__init__(*args, **kwargs)
+
     def _additional_events(self, session, tracker) -> Iterator[Event]:
         stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
         masked = mask_events([event.as_dict() for event in tracker.events])
