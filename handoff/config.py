@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from hotline.paths import ROOT
+
 SECRET_FILE = ROOT / "var" / "handoff.secret"
 SECRET_HEADER = "X-Handoff-Secret"
 

@@ -25,9 +25,7 @@ from hotline.db.tables.handoff import (
     tickets,
 )
 from handoff.wait import QueueState, estimate_wait_seconds, mean_handling_seconds, percentile
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+from hotline.db.base import utcnow
 
 
 def naive_utc(value: Optional[dt.datetime]) -> dt.datetime:

@@ -30,6 +30,7 @@ from sqlalchemy import delete, select, update
 
 from hotline.db.engine import guarded, write_transaction
 from handoff.config import Settings
+from hotline.db.base import utcnow
 from hotline.db.tables.handoff import login_throttle as table
 
 
@@ -86,9 +87,6 @@ def _keys(login: str, address: Optional[str], budget: Budget) -> Dict[str, Polic
     return {_key("login", login.lower(), net): budget.per_login, _key("address", net): budget.per_address}
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
 
 def _insert_missing(conn, keys, now: dt.datetime) -> None:
     if conn.dialect.name == "postgresql":
@@ -104,7 +102,7 @@ def charge(login: str, address: Optional[str], budget: Budget, *, now: Optional[
            url: Optional[str] = None) -> float:
     """Count one attempt against both keys and return 0, or refuse it and
     return the seconds until the longer lock ends (nothing is counted then)."""
-    now = now or _utcnow()
+    now = now or utcnow()
     keys = _keys(login, address, budget)
     forget = dt.timedelta(seconds=budget.forget_seconds)
     with write_transaction(url) as conn:

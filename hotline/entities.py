@@ -18,7 +18,9 @@ _DASH_CLASS = "\\" + _DASHES  # escaped so "-" is no range inside [...]
 APPLICATION_NUMBER_RE = re.compile(
     rf"(?<![\w{_DASH_CLASS}])(?:\d{{10}}|[A-Za-zАВЕКМНОРСТУХавекмнорстух]{{2}}[{_DASH_CLASS}]?\d{{9}})(?![\w{_DASH_CLASS}])"
 )
-SNILS_RE = re.compile(r"(?<!\d)\d{3}[-\s]?\d{3}[-\s]?\d{3}[-\s]?\d{2}(?!\d)")
+# SNILS as people type it: 11 digits, grouped 3-3-3-2 by spaces or any dash.
+# The one pattern: hotline.privacy masks with it.
+SNILS_RE = re.compile(rf"(?<!\d)\d{{3}}[\s{_DASH_CLASS}]?\d{{3}}[\s{_DASH_CLASS}]?\d{{3}}[\s{_DASH_CLASS}]?\d{{2}}(?!\d)")
 
 MONTHS_GENITIVE = {
     "января": 1,

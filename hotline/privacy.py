@@ -18,6 +18,8 @@ import datetime as dt
 import re
 from typing import Any, Dict, Iterable, List, Optional
 
+from hotline.entities import SNILS_RE
+
 MASK = "***"
 PERSONAL_SLOTS = frozenset({"birth_date", "full_name", "snils", "handoff_contact"})
 PERSONAL_ENTITIES = frozenset({"birth_date", "full_name", "snils"})
@@ -33,7 +35,7 @@ _PATTERNS = [
     re.compile(rf"(?<!\d)\d{{1,2}}\s*{_SEP}\s*\d{{1,2}}\s*{_SEP}\s*\d{{2,4}}(?!\d)"),
     re.compile(rf"(?<!\d)\d{{4}}\s*{_SEP}\s*\d{{1,2}}\s*{_SEP}\s*\d{{1,2}}(?!\d)"),
     re.compile(rf"(?<!\d)\d{{1,2}}(?:-?го|-?е)?\s+(?:{_MONTHS})\.?(?:\s+\d{{2,4}}(?:\s*г(?:ода?)?\.?)?)?", re.I),
-    re.compile(r"(?<!\d)\d{3}[-\s‐‑–—]?\d{3}[-\s‐‑–—]?\d{3}[-\s‐‑–—]?\d{2}(?!\d)"),  # СНИЛС
+    SNILS_RE,
 ]
 _EIGHT_DIGITS = re.compile(r"(?<!\d)\d{8}(?!\d)")
 # Application numbers (10 digits, or 2 letters and 9 digits), for transcripts

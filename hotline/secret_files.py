@@ -18,7 +18,8 @@ import secrets
 from pathlib import Path
 from typing import Mapping, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from hotline.paths import ROOT
+
 VAR = ROOT / "var"
 
 

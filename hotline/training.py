@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from hotline.paths import ROOT
+
 # hotline/nlu holds every component, the morphology and the spaCy builder;
 # entities.py is shared with the action server but shapes the NLU output too.
 INPUTS = ("config.yml", "domain.yml", "data", "hotline/nlu", "hotline/entities.py")

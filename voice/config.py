@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from hotline.paths import ROOT
+
 
 
 def _env(name: str, default: str) -> str:

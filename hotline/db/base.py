@@ -5,6 +5,8 @@ module imports nothing of the project, so there is no cycle and no import
 order to keep: the status, handoff and retention tables share one metadata,
 one Alembic migration chain and one autogenerate check.
 """
+import datetime as dt
+
 from sqlalchemy import MetaData
 from sqlalchemy.orm import declarative_base
 
@@ -18,3 +20,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, the convention of every timestamp column: SQLite has no time
+    zones, and one convention serves both backends."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[2]
+from hotline.paths import ROOT
+
 DEFAULT_URL = "sqlite:///var/status.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PG_CONNECT_TIMEOUT_SECONDS = 5

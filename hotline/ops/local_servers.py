@@ -6,7 +6,6 @@ same thing `make run` starts: real processes, real HTTP.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,9 @@ import requests
 import yaml
 
 from hotline.paths import ROOT
+from hotline.ops.ports import free_port
 
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float, proc: subprocess.Popen) -> None:

@@ -50,6 +50,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from hotline.db.base import utcnow
 from hotline.paths import ROOT
 
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
@@ -58,9 +59,6 @@ DEFAULT_APPLICATION_RETENTION_DAYS = 365
 FINISHED_STATUSES = ("completed", "rejected")
 BATCH = 5000
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def tracker_url(url: Optional[str] = None) -> str:

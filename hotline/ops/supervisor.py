@@ -47,16 +47,12 @@ from hotline.prod_secrets import (PG_USER, ProfileSecrets, initdb_with_password,
                                   require_password, trusts_anyone)
 
 from hotline.paths import ROOT
+from hotline.ops.ports import free_port
 
 DEPLOY = ROOT / "deploy"
 TRACKER_DB = "hotline_tracker"
 STATUS_DB = "hotline_status"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def find_pg_bindir() -> Optional[Path]:

@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from hotline.db.base import utcnow
 from hotline.db.engine import guarded, write_transaction
 from hotline.db.tables.status import status_check_attempts, status_check_locks
 
@@ -76,9 +77,6 @@ class CheckResult(Generic[T]):
     def refused(self) -> bool:
         return self.outcome in (Outcome.LOCKED, Outcome.CAPPED)
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:

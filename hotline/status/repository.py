@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from hotline.db.base import utcnow
 from hotline.db.engine import guarded, session_scope
-from hotline.status.names import names_match
 from hotline.db.tables.status import (
     Application,
     applicants,
@@ -26,6 +26,7 @@ from hotline.db.tables.status import (
     status_history,
 )
 from hotline.entities import normalize_application_number
+from hotline.status.names import names_match
 
 # Compared with when a number is unknown, so that an unknown number costs
 # the same work as a wrong name or date (no timing difference to probe).
@@ -79,10 +80,6 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
 
-
-def utcnow() -> dt.datetime:
-    """Naive UTC, the convention of every timestamp column."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:

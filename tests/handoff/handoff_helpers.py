@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import socket
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -13,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 from aiohttp import web
 
+from hotline.ops.ports import free_port
 
 SECRET = "test-handoff-secret"
 
@@ -25,12 +25,6 @@ def handoff_settings(**overrides):
     base = Settings.load({"HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET, "HANDOFF_WORKER_INTERVAL": "0.1",
                           "HANDOFF_SECURE_COOKIES": "0"})
     return dataclasses.replace(base, **overrides)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppThread:

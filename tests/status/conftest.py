@@ -2,40 +2,25 @@
 database of a throw-away PostgreSQL cluster started for the session."""
 from __future__ import annotations
 
-import glob
 import os
 import pwd
-import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
 import pytest
 
 from hotline.db.engine import dispose_engine, init_db
+from hotline.ops.ports import free_port
+from hotline.ops.supervisor import find_pg_bindir
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ("application_number,full_name,birth_date,service,status,submitted_at,expected_at,"
           "missing_documents,instructions")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def find_pg_bindir() -> Optional[Path]:
-    """The newest /usr/lib/postgresql/<version>/bin that has initdb and pg_ctl."""
-    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")
-             if Path(p).with_name("pg_ctl").exists()]
-    version = lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)]  # noqa: E731
-    return max(found, key=version, default=None)
 
 
 @dataclass
