@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from hotline import status as store
+from hotline.status import held_names
 from hotline.status.names import words as name_words
 from hotline.entities import normalize_application_number, parse_birth_date, russian_date
 from hotline.services import display_name
@@ -72,7 +73,15 @@ class ValidateApplicationStatusForm(FormValidationAction):
                 or any(not w.replace("-", "").isalpha() for w in found)):
             dispatcher.utter_message(response="utter_invalid_full_name")
             return {"full_name": None}
-        return {"full_name": text}
+        # Held server-side until the date arrives a turn later: the tracker
+        # store masks the slot, so the name could not be read back from it.
+        try:
+            held_names.hold(tracker.sender_id, text)
+        except store.StoreUnavailable:
+            logger.warning("status store unavailable while holding a name")
+            dispatcher.utter_message(response="utter_status_unavailable")
+            return {"full_name": None}
+        return {"full_name": held_names.GIVEN}
 
     def validate_birth_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -107,15 +116,17 @@ class ActionCheckApplicationStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         number = normalize_application_number(tracker.get_slot("application_number") or "")
-        full_name = tracker.get_slot("full_name")
         birth_date = _date(tracker.get_slot("birth_date"))
         # The name and the date are used once, here, and never kept.
         clear = [SlotSet("birth_date", None), SlotSet("full_name", None), SlotSet("requested_slot", None)]
-        if number is None:
-            dispatcher.utter_message(response="utter_status_not_verified")
-            return clear + [SlotSet("application_number", None)]
         channel = tracker.get_latest_input_channel()
         try:
+            full_name = await asyncio.to_thread(held_names.take, tracker.sender_id)
+            if number is None or full_name is None:
+                # Nothing to compare (no number, or the name expired): no
+                # guess was made, so none is counted.
+                dispatcher.utter_message(response="utter_status_not_verified")
+                return clear + [SlotSet("application_number", None)]
             # The check is blocking SQL: in a thread, so the action server's
             # event loop keeps serving other conversations meanwhile.
             result = await asyncio.to_thread(

@@ -80,10 +80,13 @@ def verifications(monkeypatch) -> list:
 def ask(make_tracker, number, *, sender, full_name="Петрова", birth_date="1985-01-01", channel="rest"):
     from rasa_sdk.executor import CollectingDispatcher
 
+    from hotline.status import held_names
+
     dispatcher = CollectingDispatcher()
     event = {**user_event("inform", "***"), "input_channel": channel}
+    held_names.hold(sender, full_name)  # as the form leaves it
     tracker = make_tracker([event], sender_id=sender, slots={
-        "application_number": number, "full_name": full_name, "birth_date": birth_date})
+        "application_number": number, "full_name": held_names.GIVEN, "birth_date": birth_date})
     run_action(ActionCheckApplicationStatus(), dispatcher, tracker, {})
     return dispatcher.messages[-1]["response"]
 

@@ -122,6 +122,7 @@ def test_nothing_personal_reaches_the_json_logs(capsys):
 def test_a_status_check_logs_no_name_and_no_date(tmp_path, monkeypatch, caplog, make_tracker, dispatcher):
     from actions.application_status import ActionCheckApplicationStatus
     from hotline.db.engine import dispose_engine, init_db
+    from hotline.status import held_names
     from hotline.status.importer import import_csv
     from helpers import run_action, user_event
 
@@ -136,8 +137,9 @@ def test_a_status_check_logs_no_name_and_no_date(tmp_path, monkeypatch, caplog, 
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
     for attempt in range(4):  # success, then failures up to a lock
+        held_names.hold("c", "Петровой" if attempt == 0 else "Петрова А")
         tracker = make_tracker([user_event("inform", "***")], sender_id="c", slots={
-            "application_number": "AB-987654321", "full_name": "Петровой" if attempt == 0 else "Петрова А",
+            "application_number": "AB-987654321", "full_name": held_names.GIVEN,
             "birth_date": "1990-07-01" if attempt == 0 else f"1990-07-0{attempt + 1}"})
         run_action(ActionCheckApplicationStatus(), dispatcher, tracker, {})
     dispose_engine(url)

@@ -24,9 +24,16 @@ SURNAMES = {"1234567890": "Иванов", "AB-987654321": "Петрова"}
 
 
 def check(make_tracker, dispatcher, number, birth_date, sender="citizen-1", full_name=None):
+    from hotline.status import held_names
+
+    # As the form leaves it: the name held server-side, the slot only says «given».
+    try:
+        held_names.hold(sender, full_name or SURNAMES.get(number, "Иванов"))
+    except held_names.StoreUnavailable:
+        pass  # the database-down case: the check must still answer politely
     tracker = make_tracker([user_event("inform", birth_date or "")], sender_id=sender,
                            slots={"application_number": number, "birth_date": birth_date,
-                                  "full_name": full_name or SURNAMES.get(number, "Иванов")})
+                                  "full_name": held_names.GIVEN})
     events = run_action(ActionCheckApplicationStatus(), dispatcher, tracker, {})
     return dispatcher.messages[-1], {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
@@ -104,7 +111,28 @@ def test_a_name_left_from_a_cancelled_check_is_asked_again(make_tracker, dispatc
     ("Петрова", "Петрова"), ("  петрова   анна ", "петрова анна"), ("Римская-Корсакова", "Римская-Корсакова"),
     ("Petrova A.", "Petrova A."), ("12.03.1985", None), ("1234567890", None), ("а б в г д е", None),
 ])
-def test_form_takes_a_name_and_refuses_what_is_not_one(typed, expected, make_tracker, dispatcher):
+def test_form_takes_a_name_and_refuses_what_is_not_one(typed, expected, citizen_store, make_tracker, dispatcher):
+    from hotline.status import held_names
+
     result = ValidateApplicationStatusForm().validate_full_name(typed, dispatcher, make_tracker([]), {})
-    assert result == {"full_name": expected}
+    # The slot never holds the name itself (the tracker store would mask it
+    # before the date arrives): the name waits server-side for the check.
+    assert result == {"full_name": held_names.GIVEN if expected else None}
+    assert held_names.take("test-user") == expected
     assert [m["response"] for m in dispatcher.messages] == ([] if expected else ["utter_invalid_full_name"])
+
+
+def test_the_held_name_is_used_once_and_expires(citizen_store, make_tracker, dispatcher):
+    import datetime as dt
+
+    from hotline.status import held_names
+
+    held_names.hold("c1", "Иванов")
+    assert held_names.take("c1") == "Иванов" and held_names.take("c1") is None
+    held_names.hold("c1", "Иванов", now=dt.datetime(2026, 1, 1))
+    assert held_names.take("c1") is None  # expired
+    # No name, no comparison: the check does not count it against anyone.
+    tracker = make_tracker([user_event("inform", "")], sender_id="c2", slots={
+        "application_number": "1234567890", "birth_date": "1985-03-12", "full_name": held_names.GIVEN})
+    run_action(ActionCheckApplicationStatus(), dispatcher, tracker, {})
+    assert dispatcher.messages[-1]["response"] == "utter_status_not_verified"

@@ -114,9 +114,22 @@ class StatusCheckLock(Base):
     updated_at = Column(DateTime, nullable=False)
 
 
+class StatusCheckName(Base):
+    """The name a citizen gave for an identity check, held until the
+    verifying turn (hotline/status/held_names.py): the tracker store keeps
+    only a mask, and the date comes one turn later."""
+
+    __tablename__ = "status_check_names"
+
+    conversation_hash = Column(String(64), primary_key=True)
+    full_name = Column(String(300), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
 applicants = Applicant.__table__
 applications = Application.__table__
 missing_documents = MissingDocument.__table__
 status_history = StatusHistory.__table__
 status_check_attempts = StatusCheckAttempt.__table__
 status_check_locks = StatusCheckLock.__table__
+status_check_names = StatusCheckName.__table__
