@@ -17,6 +17,7 @@ from typing import Optional
 
 from sqlalchemy import delete, insert, select
 
+from hotline.db.base import utcnow
 from hotline.db.engine import StoreUnavailable, guarded, write_transaction
 from hotline.db.tables.status import status_check_names
 
@@ -26,10 +27,6 @@ __all__ = ["GIVEN", "HOLD_FOR", "StoreUnavailable", "hold", "take"]
 GIVEN = "***"
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
 def _key(conversation: str) -> str:
     return hashlib.sha256(conversation.encode("utf-8")).hexdigest()
 
@@ -37,7 +34,7 @@ def _key(conversation: str) -> str:
 @guarded
 def hold(conversation: str, full_name: str, *, now: Optional[dt.datetime] = None,
          url: Optional[str] = None) -> None:
-    now = now or _utcnow()
+    now = now or utcnow()
     names = status_check_names
     with write_transaction(url) as conn:
         conn.execute(delete(names).where(
@@ -49,7 +46,7 @@ def hold(conversation: str, full_name: str, *, now: Optional[dt.datetime] = None
 @guarded
 def take(conversation: str, *, now: Optional[dt.datetime] = None, url: Optional[str] = None) -> Optional[str]:
     """The held name (once: it is deleted), or None if none or expired."""
-    now = now or _utcnow()
+    now = now or utcnow()
     names = status_check_names
     key = _key(conversation)
     with write_transaction(url) as conn:
