@@ -27,6 +27,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from hotline.status import StoreUnavailable
+from handoff import pickup
 from handoff import repository as repo
 from handoff.config import Settings
 from handoff.hours import Schedule, ScheduleError, schedule_from_settings
@@ -218,6 +219,12 @@ class ValidateHandoffForm(FormValidationAction):
         return {CONTACT: contact}
 
 
+def _pickup(dispatcher: CollectingDispatcher, ticket: Any, channel: str, conversation_id: str) -> None:
+    """REST clients fetch operators' replies with a token of this ticket (handoff/pickup.py)."""
+    if channel in pickup.PICKUP_CHANNELS:
+        dispatcher.utter_message(json_message=pickup.payload(ticket.id, conversation_id))
+
+
 class ActionHandoffCreateTicket(Action):
     """Puts the conversation in the queue and tells the citizen what happens next."""
 
@@ -249,6 +256,7 @@ class ActionHandoffCreateTicket(Action):
                 expect = hours.when_words(opens) if hours and opens else "в рабочее время"
                 response = ("utter_handoff_callback_accepted" if ticket.callback_phone
                             else "utter_handoff_reply_accepted")
+                _pickup(dispatcher, ticket, channel, tracker.sender_id)
                 dispatcher.utter_message(response=response, handoff_ticket=str(ticket.id), handoff_expect=expect)
                 logger.info("handoff ticket %s for later (%s)", ticket.id, channel)
                 return _reset()
@@ -259,6 +267,7 @@ class ActionHandoffCreateTicket(Action):
             dispatcher.utter_message(response="utter_handoff_unavailable")
             dispatcher.utter_message(response="utter_operator_contacts")
             return _reset()
+        _pickup(dispatcher, ticket, channel, tracker.sender_id)
         dispatcher.utter_message(
             response="utter_handoff_queued" if created else "utter_handoff_already_queued",
             handoff_ticket=str(ticket.id), handoff_position=str(max(position, 1)), handoff_wait=wait_words(seconds))

@@ -88,7 +88,7 @@ def main() -> int:
             # REST: the citizen long-polls.
             stack.servers.send("bench-rest", "позовите оператора")
             stack.servers.send("bench-rest", "не приходит смс с кодом")
-            rest_ticket = take("bench-rest")
+            rest_ticket = take("rest_bench-rest")
             cursor = {"after": max([m["id"] for m in stack.pull("bench-rest", wait=5)] or [0])}
 
             def rest_arrived(text: str) -> float:
@@ -102,7 +102,7 @@ def main() -> int:
             results["rest"] = measure(sender(rest_ticket), rest_arrived, args.messages, "REST")
 
             # socket.io: the widget.
-            widget = WidgetCitizen(stack.servers.url, "handoffbench000001")
+            widget = WidgetCitizen(stack.servers.url, origin=stack.origin)
             try:
                 widget.say("позовите оператора")
                 wait_for(lambda: "одной строкой" in widget.texts())

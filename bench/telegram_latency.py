@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,14 +50,14 @@ def figures(values: List[float]) -> str:
 
 
 def user_count(servers: LocalServers, sender: str) -> int:
-    state = requests.get(f"{servers.url}/conversations/{sender}/tracker", timeout=30).json()
+    state = servers.tracker(sender)
     return sum(e["event"] == "user" for e in state["events"])
 
 
 def wait_turn_over(servers: LocalServers, sender: str, users_before: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = requests.get(f"{servers.url}/conversations/{sender}/tracker", timeout=30).json()
+        state = servers.tracker(sender)
         users = sum(e["event"] == "user" for e in state["events"])
         if users > users_before and state.get("latest_action_name") == "action_listen":
             return

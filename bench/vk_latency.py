@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List
 
-import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +67,7 @@ def turn_done(servers: LocalServers, sender: str, turns: int, timeout: float = 6
     the number of bot messages of the last turn."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        events = requests.get(f"{servers.url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+        events = servers.tracker(sender)["events"]
         users = [i for i, e in enumerate(events) if e["event"] == "user"]
         if len(users) >= turns and events[-1]["event"] == "action" and events[-1]["name"] == "action_listen":
             return sum(1 for e in events[users[-1]:] if e["event"] == "bot")

@@ -87,7 +87,7 @@ class Bench:
             self.assistant = ScriptedAssistant(answer, delay=self.args.assistant_ms / 1000)
             url = await self.assistant.start()
         self.service = VoiceService(VoiceConfig(rasa_url=url, tts_cache=""), recognizer_model=model)
-        self.server = AudioSocketServer(self.service.session)
+        self.server = AudioSocketServer(self.service.session, max_calls=64)
         await self.server.start()
 
     async def stop(self):

@@ -9,6 +9,7 @@ Rasa publishes every event of every conversation to it. It
 * while an operator has a conversation (the bot is paused), stores what the
   citizen writes as the ticket's messages, which the console and the
   operators' Telegram group show at once;
+* accepts such messages only from the ticket's own input channel;
 * when the citizen asks to return to the bot during that time («вернуться к
   боту» — the bot itself cannot answer while paused), closes the ticket on
   his behalf; the console then resumes the bot.
@@ -89,6 +90,14 @@ class HandoffEventBroker(EventBroker):
         ticket = repo.open_ticket_for(sender, url=self.database_url)
         if ticket is None or (ticket.offline and ticket.status == "waiting"):
             return  # the bot has the conversation
+        if (event.get("input_channel") or "") != ticket.channel:
+            # Only the ticket's own channel speaks for its citizen: a message
+            # that reached this conversation any other way (the HTTP API, a
+            # channel that let a client pick the id) neither shows up as his
+            # nor closes his ticket.
+            logger.warning("handoff broker: a %s message for a %s ticket ignored",
+                           event.get("input_channel") or "unknown", ticket.channel)
+            return
         sent_at = event.get("timestamp")
         if isinstance(sent_at, (int, float)) and _utc(sent_at) < (ticket.assigned_at if ticket.offline
                                                                    else ticket.created_at):

@@ -7,12 +7,12 @@ lists them. The database is the status store's (DATABASE_URL).
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
 from hotline.paths import ROOT
+from hotline.secret_files import secret
 
 SECRET_FILE = ROOT / "var" / "handoff.secret"
 SECRET_HEADER = "X-Handoff-Secret"
@@ -120,25 +120,4 @@ def internal_secret(env: Optional[Mapping[str, str]] = None, path: Path = SECRET
 
     HANDOFF_SECRET if set; otherwise a random one kept in var/handoff.secret,
     created by whichever process needs it first (both find the same file)."""
-    env = os.environ if env is None else env
-    given = str(env.get("HANDOFF_SECRET", "") or "").strip()
-    if given:
-        return given
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    # Written aside and linked into place: a reader never sees a half-written file.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        value = path.read_text().strip()
-    finally:
-        temp.unlink(missing_ok=True)
-    return value
+    return secret("HANDOFF_SECRET", path.name, env, path.parent)

@@ -11,19 +11,22 @@ Routes (under /webhooks/handoff/):
   (HANDOFF_SECRET, or var/handoff.secret shared with the console).
 * ``GET /rest/<conversation id>/messages?after=<id>&wait=<s>`` — REST
   clients, which Rasa cannot push to, fetch what the operator (and the bot,
-  once it resumes) sent them; long polling for up to 25 s. Like the REST
-  webhook itself, the conversation id is the only key.
+  once it resumes) sent them; long polling for up to 10 s. Only with the
+  ticket's token (``Authorization: Bearer``, handed to the REST client when
+  the ticket opened: handoff/pickup.py), only that ticket's messages, only
+  for REST conversations. Long polls are capped per conversation
+  (HANDOFF_PICKUP_PER_CONVERSATION, 2) and per Rasa process
+  (HANDOFF_PICKUP_MAX_POLLS, 100): over the cap → 429.
 
 No citizen messages enter through this channel.
 """
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
+import os
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -31,19 +34,44 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from hotline.status import StoreUnavailable
-from handoff import delivery
+from handoff import delivery, pickup
 from handoff import repository as repo
 from handoff.config import SECRET_HEADER, internal_secret
+from hotline.secret_files import bearer, same
 
 logger = logging.getLogger(__name__)
-MAX_WAIT = 25.0
-POLL_INTERVAL = 0.1
+MAX_WAIT = 10.0
+POLL_INTERVAL = 0.2
+FORBIDDEN = "Нужен токен обращения из ответа ассистента (заголовок Authorization: Bearer)."
+BUSY = "Слишком много одновременных запросов. Повторите через несколько секунд."
 
 
-def _same(given: str, expected: str) -> bool:
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, "") or default))
+    except ValueError:
+        return default
+
+
+class PollSlots:
+    """Concurrent long polls: at most ``per_key`` per conversation and ``total`` overall."""
+
+    def __init__(self, per_key: int, total: int) -> None:
+        self.per_key, self.total = per_key, total
+        self.active: Dict[str, int] = {}
+
+    def take(self, key: str) -> bool:
+        if sum(self.active.values()) >= self.total or self.active.get(key, 0) >= self.per_key:
+            return False
+        self.active[key] = self.active.get(key, 0) + 1
+        return True
+
+    def give_back(self, key: str) -> None:
+        left = self.active.get(key, 0) - 1
+        if left > 0:
+            self.active[key] = left
+        else:
+            self.active.pop(key, None)
 
 
 class HandoffInput(InputChannel):
@@ -58,6 +86,8 @@ class HandoffInput(InputChannel):
     def __init__(self, database_url: Optional[str] = None) -> None:
         self.database_url = database_url
         self._secret: Optional[str] = None
+        self.polls = PollSlots(_int_env("HANDOFF_PICKUP_PER_CONVERSATION", 2),
+                               _int_env("HANDOFF_PICKUP_MAX_POLLS", 100))
 
     def secret(self) -> str:
         if self._secret is None:
@@ -73,7 +103,7 @@ class HandoffInput(InputChannel):
 
         @bp.route("/deliver", methods=["POST"])
         async def deliver(request: Request) -> HTTPResponse:
-            if not _same(request.headers.get(SECRET_HEADER, ""), self.secret()):
+            if not same(request.headers.get(SECRET_HEADER, ""), self.secret()):
                 logger.warning("handoff delivery refused: wrong or missing secret")
                 return response.json({"ok": False, "error": "forbidden"}, status=403)
             body = request.json if isinstance(request.json, dict) else {}
@@ -101,18 +131,34 @@ class HandoffInput(InputChannel):
                 wait = min(max(float(request.args.get("wait", "0") or 0), 0.0), MAX_WAIT)
             except ValueError:
                 return response.json({"error": "after and wait must be numbers"}, status=400)
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    found = await asyncio.to_thread(repo.outbound_for_conversation, conversation_id, after,
-                                                    url=self.database_url)
-                except StoreUnavailable:
-                    return response.json({"error": "handoff store unavailable"}, status=503)
-                if found or time.monotonic() >= deadline:
-                    break
-                await asyncio.sleep(POLL_INTERVAL)
+            ticket_id = pickup.ticket_id_of(bearer(request.headers), conversation_id, self.secret())
+            try:
+                ticket = None if ticket_id is None else await asyncio.to_thread(
+                    repo.get_ticket, ticket_id, url=self.database_url)
+            except StoreUnavailable:
+                return response.json({"error": "handoff store unavailable"}, status=503)
+            if (ticket is None or ticket.conversation_id != conversation_id
+                    or ticket.channel not in pickup.PICKUP_CHANNELS):
+                return response.json({"error": FORBIDDEN}, status=403)
+            if not self.polls.take(conversation_id):
+                return response.json({"error": BUSY}, status=429, headers={"Retry-After": "5"})
+            try:
+                found = await self._poll(ticket.id, conversation_id, after, time.monotonic() + wait)
+            except StoreUnavailable:
+                return response.json({"error": "handoff store unavailable"}, status=503)
+            finally:
+                self.polls.give_back(conversation_id)
             return response.json({"messages": [
                 {"id": m.id, "text": m.text, "from": m.direction, "operator": m.operator_name,
                  "at": m.public()["at"]} for m in found]})
 
         return bp
+
+    async def _poll(self, ticket_id: int, conversation_id: str, after: int, deadline: float) -> List[Any]:
+        while True:
+            found = [m for m in await asyncio.to_thread(repo.outbound_for_conversation, conversation_id, after,
+                                                        url=self.database_url)
+                     if m.ticket_id == ticket_id]
+            if found or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(POLL_INTERVAL)

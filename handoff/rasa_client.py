@@ -7,6 +7,9 @@
                                               answers; its messages come back in the
                                               response and are delivered by us
     POST /webhooks/handoff/deliver            an operator message to the citizen
+
+API calls carry ``Authorization: Bearer`` signed with Rasa's API key
+(hotline.rasa_api: RASA_API_TOKEN or var/rasa-api.secret), never ``?token=``.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from urllib.parse import quote
 import aiohttp
 
 from handoff.config import SECRET_HEADER, Settings, internal_secret
+from hotline.rasa_api import BearerAuth
 
 
 class RasaError(RuntimeError):
@@ -28,7 +32,7 @@ class RasaError(RuntimeError):
 class RasaApiClient:
     def __init__(self, settings: Settings, secret: Optional[str] = None, timeout: float = 30.0) -> None:
         self.base = settings.rasa_url.rstrip("/")
-        self.token = settings.rasa_token
+        self.auth = BearerAuth(settings.rasa_token or None)
         self.secret = secret or internal_secret()
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
@@ -45,12 +49,6 @@ class RasaApiClient:
     def _url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def _params(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-        params = dict(extra or {})
-        if self.token:
-            params["token"] = self.token
-        return params
-
     @staticmethod
     def _conversation(conversation_id: str) -> str:
         return quote(conversation_id, safe="")
@@ -59,8 +57,8 @@ class RasaApiClient:
                        params: Optional[Dict[str, str]] = None, headers: Optional[Dict[str, str]] = None) -> Any:
         session = await self.session()
         try:
-            async with session.request(method, self._url(path), json=json, params=self._params(params),
-                                       headers=headers) as reply:
+            async with session.request(method, self._url(path), json=json, params=params,
+                                       headers={**self.auth.headers(), **(headers or {})}) as reply:
                 body = await reply.json(content_type=None)
                 if reply.status >= 400:
                     detail = body.get("error") or body.get("message") if isinstance(body, dict) else None

@@ -82,8 +82,11 @@ PHONE_TRANSFER = "Соединяю с оператором."
 PHONE_UNAVAILABLE = "Извините, сервис временно недоступен."
 PHONE_OPTIONS = "Можно выбрать: {options}."
 
+# Every line of the assistant is taken (VOICE_MAX_CALLS): said, then the call ends.
+PHONE_BUSY = "Здравствуйте! Сейчас все линии заняты. Пожалуйста, перезвоните позже. До свидания."
+
 PHONE_FIXED = [PHONE_REPROMPT, PHONE_SILENCE_GOODBYE, PHONE_REPEAT, PHONE_OFFER_KEYPAD, PHONE_TRANSFER,
-               PHONE_UNAVAILABLE]
+               PHONE_UNAVAILABLE, PHONE_BUSY]
 
 
 def spoken_options(titles: Iterable[str]) -> str:

@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Start the action server and the Rasa server on embedded defaults.
+# Only Rasa's port (channel webhooks, the widget's socket) listens beyond
+# loopback (RASA_HOST, default all interfaces); its HTTP API needs a bearer
+# token signed with var/rasa-api.secret (hotline.rasa_api). The action server,
+# the console and the demo page stay on 127.0.0.1 unless ACTION_HOST,
+# HANDOFF_CONSOLE_HOST or WEBCHAT_HOST say otherwise. No secret is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +22,12 @@ mkdir -p var/log
 .venv/bin/python -m hotline.status load-demo
 
 # The same action server entry as production (metrics, /ops/health, no tracker in error bodies).
-.venv/bin/python -m hotline.action_server --port "$ACTION_PORT" > var/log/actions.log 2>&1 &
+.venv/bin/python -m hotline.action_server --host "${ACTION_HOST:-127.0.0.1}" --port "$ACTION_PORT" \
+  > var/log/actions.log 2>&1 &
 ACTIONS_PID=$!
 WEBCHAT_PORT="${WEBCHAT_PORT:-8080}"
-.venv/bin/python -m connectors.webchat.serve --port "$WEBCHAT_PORT" \
+export WEBCHAT_PORT
+.venv/bin/python -m connectors.webchat.serve --host "${WEBCHAT_HOST:-127.0.0.1}" --port "$WEBCHAT_PORT" \
   --rasa-url "http://localhost:${RASA_PORT}" > var/log/webchat.log 2>&1 &
 WEBCHAT_PID=$!
 CONSOLE_PORT="${HANDOFF_CONSOLE_PORT:-5077}"
@@ -52,6 +59,8 @@ sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.r
 Консоль операторов:                           http://localhost:${CONSOLE_PORT}/
   логин и пароль первого администратора — в файле var/console-admin.txt
   (доступен только владельцу; новые операторы — make operator)
+API Rasa: только с токеном (.venv/bin/python -m hotline.rasa_api token),
+  ключ в var/rasa-api.secret; как сменить секреты — docs/security.md
 Интерактивная консоль (в другом терминале):  make shell
 Журнал сервера действий:                      var/log/actions.log
 Остановить: Ctrl+C
@@ -65,7 +74,7 @@ TXT
 ) &
 
 exec_rasa() {
-  .venv/bin/python -m rasa run --enable-api --cors "*" --port "$RASA_PORT" \
+  .venv/bin/python -m hotline.rasa_server run --enable-api --interface "${RASA_HOST:-0.0.0.0}" --port "$RASA_PORT" \
     --model "$MODEL" --endpoints var/endpoints.run.yml --credentials credentials.yml
 }
 exec_rasa

@@ -57,7 +57,7 @@ def test_birth_date_is_not_stored_in_plain_text(servers):
     answer = _text(servers.send("rest-status-4", "01.07.1990"))
     assert "требуются дополнительные документы" in answer
     db = sqlite3.connect(servers.workdir / "tracker.db")
-    stored = " ".join(row[0] for row in db.execute("select data from events where sender_id = 'rest-status-4'"))
+    stored = " ".join(row[0] for row in db.execute("select data from events where sender_id = 'rest_rest-status-4'"))
     assert "AB-987654321" in stored
     assert "01.07.1990" not in stored and "1990-07-01" not in stored
     assert "етрова" not in stored and "анна" not in stored

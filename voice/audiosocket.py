@@ -24,19 +24,28 @@ When a call ends from our side, its *disposition* (``operator`` or
 ``AudioSocket()`` returns, can send the caller to the operators' queue
 (docs/voice.md has the dialplan).
 
+Who may call: the server listens on loopback unless ``VOICE_HOST`` says
+otherwise, and accepts connections only from the PBX addresses in
+``VOICE_ALLOWED_PEERS`` (addresses or networks; others are closed at once,
+before any recogniser is spent). Each call holds a recogniser and a share of
+the CPU, so at most ``VOICE_MAX_CALLS`` run at once: a call over the cap
+hears a short busy prompt (``prompts.BUSY``), is hung up and gets the
+disposition ``busy``.
+
 Run: ``python -m voice.audiosocket`` (settings: voice/config.py).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import struct
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from voice.audio import PHONE_RATE
 
@@ -103,18 +112,45 @@ class CallRecord:
     session: object
 
 
+def peer_networks(peers: Iterable[str]) -> List[ipaddress._BaseNetwork]:
+    """``127.0.0.1``, ``10.0.0.0/24``, ``::1`` → networks; a bad entry is a start-up error."""
+    return [ipaddress.ip_network(p.strip(), strict=False) for p in peers if p and p.strip()]
+
+
+def peer_allowed(peer, networks: List[ipaddress._BaseNetwork]) -> bool:
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+    except (TypeError, IndexError, ValueError):
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == n.version and address in n for n in networks)
+
+
 class AudioSocketServer:
-    """Accepts calls; ``session_factory(call_id, write)`` builds each conversation."""
+    """Accepts calls; ``session_factory(call_id, write)`` builds each conversation.
+
+    ``allowed_peers``: addresses or networks the PBX connects from;
+    ``max_calls``: concurrent calls, beyond which ``busy_audio`` is played
+    and the call hung up."""
 
     def __init__(self, session_factory: Callable, host: str = "127.0.0.1", port: int = 0,
-                 on_call_end: Optional[Callable[[CallRecord], None]] = None) -> None:
+                 on_call_end: Optional[Callable[[CallRecord], None]] = None,
+                 allowed_peers: Iterable[str] = ("127.0.0.1", "::1"), max_calls: int = 4,
+                 busy_audio=None) -> None:
         self.session_factory = session_factory
         self.host, self.port = host, port
         self.on_call_end = on_call_end
+        self.networks = peer_networks(allowed_peers)
+        self.max_calls = max(1, int(max_calls))
+        self.busy_audio = busy_audio
         self.dispositions = Dispositions()
         self.active: Dict[str, object] = {}
         self.protocol_errors = 0
         self.calls_served = 0
+        self.calls_busy = 0
+        self.peers_refused = 0
+        self._calls = 0  # connections holding a call slot (from accept, before the UUID too)
         self._server: Optional[asyncio.base_events.Server] = None
         self._http_runner = None
 
@@ -132,7 +168,8 @@ class AudioSocketServer:
 
         async def health(_: web.Request) -> web.Response:
             return web.json_response({"status": "ok", "active_calls": len(self.active),
-                                      "calls_served": self.calls_served})
+                                      "calls_served": self.calls_served, "calls_busy": self.calls_busy,
+                                      "peers_refused": self.peers_refused})
 
         app = web.Application()
         app.router.add_get("/calls/{call}/disposition", disposition)
@@ -152,6 +189,75 @@ class AudioSocketServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
+        if not peer_allowed(peer, self.networks):
+            self.peers_refused += 1
+            logger.warning("AudioSocket connection from an address not in VOICE_ALLOWED_PEERS refused")
+            await self._close(writer, hangup=False)
+            return
+        if self._calls >= self.max_calls:
+            await self._busy(reader, writer)
+            return
+        self._calls += 1
+        try:
+            await self._call(reader, writer, peer)
+        finally:
+            self._calls -= 1
+
+    async def _busy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Over the cap: the busy prompt, then hang up. Costs no recogniser and no assistant turn."""
+        from voice.player import Player
+
+        self.calls_busy += 1
+        logger.warning("call refused: %d calls already (VOICE_MAX_CALLS)", self.max_calls)
+
+        async def write_audio(frame: bytes) -> None:
+            writer.write(encode(KIND_AUDIO, frame))
+            await writer.drain()
+
+        async def drain() -> None:  # the caller's audio, unread, would fill the socket buffers
+            while True:
+                kind, _ = await read_message(reader)
+                if kind in (KIND_HANGUP, KIND_ERROR):
+                    return
+
+        drainer = None
+        try:
+            kind, payload = await asyncio.wait_for(read_message(reader), FIRST_MESSAGE_TIMEOUT_S)
+            if kind != KIND_UUID or len(payload) != 16:
+                raise ProtocolError("first message must be the 16-byte UUID")
+            self.dispositions.set(str(uuid.UUID(bytes=payload)), "busy")
+            if self.busy_audio is not None:
+                drainer = asyncio.create_task(drain())
+                player = Player(write_audio, PHONE_RATE)
+                player.start()
+                player.enqueue(self.busy_audio)
+                try:
+                    await asyncio.wait_for(player.wait_idle(), self.busy_audio.seconds + 5)
+                finally:
+                    await player.close()
+        except (ProtocolError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError,
+                ConnectionError, OSError, RuntimeError):
+            pass
+        finally:
+            if drainer is not None:
+                drainer.cancel()
+            await self._close(writer)
+
+    @staticmethod
+    async def _close(writer: asyncio.StreamWriter, hangup: bool = True) -> None:
+        try:
+            if hangup and not writer.is_closing():
+                writer.write(encode(KIND_HANGUP))
+                await asyncio.wait_for(writer.drain(), 1)
+        except (ConnectionError, RuntimeError, asyncio.TimeoutError, OSError):
+            pass
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), 1)
+        except (ConnectionError, asyncio.TimeoutError, OSError):
+            pass
+
+    async def _call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer) -> None:
         call_id = None
         session = None
         run_task = pump_task = None
@@ -209,17 +315,7 @@ class AudioSocketServer:
             if call_id:
                 self.active.pop(call_id, None)
                 self.calls_served += 1
-            try:
-                if not writer.is_closing():
-                    writer.write(encode(KIND_HANGUP))
-                    await asyncio.wait_for(writer.drain(), 1)
-            except (ConnectionError, RuntimeError, asyncio.TimeoutError, OSError):
-                pass
-            writer.close()
-            try:
-                await asyncio.wait_for(writer.wait_closed(), 1)
-            except (ConnectionError, asyncio.TimeoutError, OSError):
-                pass
+            await self._close(writer)
 
     @staticmethod
     async def _pump(reader: asyncio.StreamReader, session) -> None:
@@ -307,7 +403,10 @@ async def serve(config) -> None:
 
     service = VoiceService(config, recognizer_model=load_asr_model(config))
     warm_asr(service.asr_model, service.synth, int(os.environ.get("VOICE_ASR_WARM", "2")))
-    server = AudioSocketServer(service.session, config.host, config.port)
+    from voice import prompts
+
+    server = AudioSocketServer(service.session, config.host, config.port, allowed_peers=config.allowed_peers,
+                               max_calls=config.max_calls, busy_audio=service.synth.speak_all(prompts.BUSY))
     await server.start()
     if config.http_port:
         port = await server.start_http(config.host, config.http_port)

@@ -15,6 +15,12 @@ pick the recognition grammar, to read keypad digits as a number or a date,
 and to transfer the call. A client of the plain ``rest`` webhook gets no
 state and falls back to reading the bot's words.
 
+Only the phone server may speak here: every request carries
+``Authorization: Bearer <VOICE_CHANNEL_TOKEN or var/voice-channel.secret>``
+(voice/rasa_client.py sends it), anything else gets 403. Conversations are
+``phone_<call uuid>``: a sender without the ``phone_`` prefix gets it, so even
+the phone server cannot address another channel's conversation.
+
 Enable it in credentials.yml::
 
     voice.channel.VoiceInput:
@@ -30,7 +36,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from hotline.secret_files import bearer, same
+from voice.config import voice_token
+
 logger = logging.getLogger(__name__)
+
+PREFIX = "phone_"
+
+
+def voice_conversation_id(sender: Any) -> Optional[str]:
+    if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+        return None
+    value = str(sender).strip()
+    if not value or len(value) > 128 or not value.isprintable():
+        return None
+    return value if value.startswith(PREFIX) else f"{PREFIX}{value}"
 
 
 class VoiceOutput(CollectingOutputChannel):
@@ -51,9 +71,15 @@ class VoiceInput(RestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        token = voice_token()
+
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            sender_id = await self._extract_sender(request)
+            if not same(bearer(request.headers), token):
+                logger.warning("voice webhook refused: wrong or missing token")
+                return response.json({"error": "forbidden"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id = voice_conversation_id(body.get("sender"))
             text = self._extract_message(request)
             if not sender_id or text is None:
                 return response.json({"error": "sender and message are required"}, status=400)

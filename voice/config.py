@@ -13,8 +13,11 @@ VOICE_SILERO_MODEL     $VOICE_MODELS_DIR/silero/v4_ru.pt           the Silero to
 VOICE_SILERO_SPEAKER   xenia                                       aidar, baya, kseniya, xenia, eugene
 VOICE_SILERO_RATE      8000                                        8000, 24000 or 48000
 VOICE_TTS_CACHE        var/voice/tts-cache                         directory of cached sentences ("" = memory only)
-VOICE_HOST / PORT      0.0.0.0 / 9092                              AudioSocket listener
+VOICE_HOST / PORT      127.0.0.1 / 9092                            AudioSocket listener (the dispositions too)
 VOICE_HTTP_PORT        9093                                        call dispositions for the dialplan (0 = off)
+VOICE_ALLOWED_PEERS    127.0.0.1,::1                               PBX addresses allowed to connect (comma separated)
+VOICE_MAX_CALLS        4                                           concurrent calls; more hear a busy prompt
+VOICE_CHANNEL_TOKEN    (var/voice-channel.secret)                  the phone server's key to Rasa's voice webhook
 VOICE_NO_INPUT_S       8                                           silence before the re-prompt
 VOICE_END_SILENCE_MS   700                                         silence that ends the caller's turn
 VOICE_BARGE_IN_MS      100                                         speech that interrupts the bot
@@ -26,7 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from hotline.paths import ROOT
 
@@ -35,6 +38,17 @@ from hotline.paths import ROOT
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None else value
+
+
+def voice_token() -> str:
+    """What the phone server shows Rasa's voice webhook (voice/channel.py)."""
+    from hotline.secret_files import secret
+
+    return secret("VOICE_CHANNEL_TOKEN", "voice-channel.secret")
+
+
+def _peers(value: str) -> List[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
 
 
 @dataclass
@@ -46,7 +60,10 @@ class VoiceConfig:
                                     if os.environ.get("VOICE_ASR_RATE") else None)
     tts: str = field(default_factory=lambda: _env("VOICE_TTS", "espeak"))
     tts_cache: str = field(default_factory=lambda: _env("VOICE_TTS_CACHE", str(ROOT / "var" / "voice" / "tts-cache")))
-    host: str = field(default_factory=lambda: _env("VOICE_HOST", "0.0.0.0"))
+    # Loopback unless the PBX runs elsewhere: then VOICE_HOST and VOICE_ALLOWED_PEERS.
+    host: str = field(default_factory=lambda: _env("VOICE_HOST", "127.0.0.1"))
+    allowed_peers: List[str] = field(default_factory=lambda: _peers(_env("VOICE_ALLOWED_PEERS", "127.0.0.1,::1")))
+    max_calls: int = field(default_factory=lambda: max(1, int(_env("VOICE_MAX_CALLS", "4"))))
     port: int = field(default_factory=lambda: int(_env("VOICE_PORT", "9092")))
     http_port: int = field(default_factory=lambda: int(_env("VOICE_HTTP_PORT", "9093")))
     no_input_s: float = field(default_factory=lambda: float(_env("VOICE_NO_INPUT_S", "8")))

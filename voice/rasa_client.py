@@ -66,8 +66,12 @@ def sender_for(call_uuid: str) -> str:
 
 class VoiceRasaClient:
     def __init__(self, base_url: str, channel: str = "voice", timeout: float = 30.0,
-                 session: Optional[aiohttp.ClientSession] = None) -> None:
+                 session: Optional[aiohttp.ClientSession] = None, token: Optional[str] = None) -> None:
+        from voice.config import voice_token
+
         self.base_url = base_url.rstrip("/")
+        # The voice channel answers the phone server only (voice/channel.py).
+        self.headers = {"Authorization": f"Bearer {token or voice_token()}"}
         self.channel = channel
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session = session
@@ -85,7 +89,7 @@ class VoiceRasaClient:
         for _ in range(2):
             url = f"{self.base_url}/webhooks/{self.channel}/webhook"
             try:
-                async with session.post(url, json=body) as resp:
+                async with session.post(url, json=body, headers=self.headers) as resp:
                     if resp.status == 404 and self.channel != "rest":
                         logger.warning("voice channel not configured on %s; using the rest webhook "
                                        "(add voice.channel.VoiceInput to credentials.yml)", self.base_url)

@@ -10,14 +10,21 @@ handler (and wraps ``connect`` for the origin check below); everything else —
 events, message format, the channel name ``socketio`` that response
 variations match on — is Rasa's own.
 
-Two small additions:
+Additions:
 
-* ``allowed_origins``: list of page origins (``https://www.example.ru``)
-  allowed to open the socket (the browser's ``Origin`` header); empty or
-  absent = the ``WEBCHAT_ALLOWED_ORIGINS`` environment variable (comma
-  separated); neither = any origin (Rasa's default).
-* session ids the browser proposes must look like the ids this channel hands
-  out (8–64 characters of ``[A-Za-z0-9_-]``); anything else gets a fresh one.
+* **server-owned sessions.** The server, not the browser, picks the
+  conversation id (``web_<32 hex>``) and confirms it with a signed token
+  (HMAC-SHA256 with ``WEBCHAT_SECRET`` or var/webchat.secret). The widget
+  keeps both and presents the token on reconnect; a missing, forged or
+  foreign token gets a fresh session. Messages go to the session bound to
+  the socket (sid → session, set by ``session_request``): ``session_id`` in a
+  message, which Rasa's own handler trusts, is ignored. So no socket can
+  join or write into another conversation — a Telegram chat, a REST client
+  or another browser's widget.
+* ``allowed_origins``: page origins (``https://www.example.ru``) allowed to
+  open the socket (the browser's ``Origin`` header); empty or absent =
+  ``WEBCHAT_ALLOWED_ORIGINS`` (comma separated), neither = the demo page
+  (connectors/webchat/origins.py).
 
 credentials.yml::
 
@@ -29,24 +36,51 @@ credentials.yml::
 from __future__ import annotations
 
 import inspect
+import json
 import logging
-import os
 import re
-import uuid
+import secrets
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from connectors.webchat.origins import allowed_origins
 from hotline.rasa.version_guard import require_rasa
+from hotline.secret_files import same, secret, sign
 
-# Replaces a handler Rasa 3.6 registers on its socket.io server.
+# Replaces handlers Rasa 3.6 registers on its socket.io server.
 require_rasa(__name__)
 
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SESSION_PREFIX = "web_"
+SESSION_ID = re.compile(r"^web_[0-9a-f]{32}$")
+TOKEN_PURPOSE = "webchat-session"
+
+
+def session_key() -> str:
+    return secret("WEBCHAT_SECRET", "webchat.secret")
+
+
+def new_session() -> str:
+    return f"{SESSION_PREFIX}{secrets.token_hex(16)}"
+
+
+def session_token(session_id: str, key: str) -> str:
+    return f"{session_id}.{sign(key, TOKEN_PURPOSE, session_id)}"
+
+
+def verified_session(token: Any, key: str) -> Optional[str]:
+    """The session a token was issued for, or None when it was not issued with this key."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    session_id, _, signature = token.partition(".")
+    if not SESSION_ID.match(session_id):
+        return None
+    return session_id if same(signature, sign(key, TOKEN_PURPOSE, session_id)) else None
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -57,10 +91,7 @@ class SocketIOInput(RasaSocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         channel = super().from_credentials(credentials)
-        origins = (credentials or {}).get("allowed_origins") or os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "")
-        if isinstance(origins, str):
-            origins = [o.strip() for o in origins.split(",") if o.strip()]
-        channel.allowed_origins = [str(o).rstrip("/") for o in origins]  # type: ignore[attr-defined]
+        channel.allowed_origins = allowed_origins(configured=(credentials or {}).get("allowed_origins"))  # type: ignore[attr-defined]
         return channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -69,30 +100,66 @@ class SocketIOInput(RasaSocketIOInput):
         assert sio is not None
         namespace = self.namespace or "/"
         rasa_connect = sio.handlers[namespace]["connect"]
+        key = session_key()
+        sessions: Dict[Text, Text] = {}  # socket id → the conversation it proved
+        self.sessions = sessions
 
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
             # Checked here rather than by Engine.IO's own CORS option: that one
             # would add a second Access-Control-Allow-Origin header next to
-            # the one `rasa run --cors` adds, which browsers reject.
+            # the one Rasa's --cors adds, which browsers reject.
             origin = str(environ.get("HTTP_ORIGIN", "")).rstrip("/")
             if self.allowed_origins and origin not in self.allowed_origins:
                 logger.warning("socket.io connection refused: page origin not in allowed_origins")
                 return False
             return await rasa_connect(sid, environ, auth)
 
+        async def _leave(sid: Text) -> None:
+            previous = sessions.pop(sid, None)
+            if previous:
+                left = sio.leave_room(sid, previous, namespace=namespace)
+                if inspect.isawaitable(left):
+                    await left
+
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=namespace)
-                if inspect.isawaitable(entered):
-                    await entered
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            session_id = verified_session(data.get("token"), key)
+            if session_id is None:
+                session_id = new_session()
+            await _leave(sid)
+            sessions[sid] = session_id
+            # Replies go to the session's room (SocketIOOutput), whatever
+            # session_persistence says: the session is the conversation.
+            entered = sio.enter_room(sid, session_id, namespace=namespace)
+            if inspect.isawaitable(entered):
+                await entered
+            await sio.emit("session_confirm", {"session_id": session_id, "token": session_token(session_id, key)},
+                           room=sid, namespace=namespace)
             logger.debug("socket.io session confirmed")
+
+        async def handle_message(sid: Text, data: Any) -> None:
+            session_id = sessions.get(sid)
+            if session_id is None:
+                logger.warning("socket.io message before session_request: ignored")
+                return
+            data = data if isinstance(data, dict) else {}
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            message = data.get("message", "")
+            await on_new_message(UserMessage(
+                message if isinstance(message, str) else str(message), SocketIOOutput(sio, self.bot_message_evt),
+                session_id, input_channel=self.name(), metadata=metadata if isinstance(metadata, dict) else {}))
+
+        async def disconnect(sid: Text) -> None:
+            sessions.pop(sid, None)
 
         # Replace the handlers Rasa registered for the same events.
         sio.on("connect", namespace=self.namespace)(connect)
         sio.on("session_request", namespace=self.namespace)(session_request)
+        sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)
+        sio.on("disconnect", namespace=self.namespace)(disconnect)
         return socketio_webhook

@@ -24,14 +24,14 @@ Settings by environment (defaults in brackets): RASA_INSTANCES [2],
 PROD_NGINX_PORT [8080], PROD_RASA_PORT [5105, +1 per instance],
 PROD_ACTION_PORT [5155, +1], PROD_ACTIONS_LB_PORT [5150], PROD_PG_PORT
 [5433], PROD_REDIS_PORT [6380], PROD_DIR [var/prod], RASA_API_TOKEN
-[random], plus the limits of hotline.rasa.channels.
+[var/rasa-api.secret, hotline.rasa_api], plus the limits of
+hotline.rasa.channels.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import socket
@@ -48,6 +48,7 @@ from hotline.prod_secrets import (PG_USER, ProfileSecrets, initdb_with_password,
 
 from hotline.paths import ROOT
 from hotline.ops.ports import free_port
+from hotline.rasa_api import api_key
 
 DEPLOY = ROOT / "deploy"
 TRACKER_DB = "hotline_tracker"
@@ -83,7 +84,7 @@ class ProdConfig:
     # fsync off: only for throw-away clusters (tests, benchmarks).
     fast_pg: bool = False
     load_demo: bool = True
-    api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN") or secrets.token_hex(16))
+    api_token: str = field(default_factory=lambda: api_key())
     rest_ip_rate: int = field(default_factory=lambda: _env_int("NGINX_REST_IP_RATE", 50))
     rest_ip_burst: int = field(default_factory=lambda: _env_int("NGINX_REST_IP_BURST", 100))
     action_timeout: int = field(default_factory=lambda: _env_int("ACTION_TIMEOUT_SECONDS", 10))
@@ -176,6 +177,8 @@ class ProdProfile:
             "SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "5"),
             "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "10"),
             "SANIC_REQUEST_MAX_SIZE": os.environ.get("SANIC_REQUEST_MAX_SIZE", str(1024 * 1024)),
+            # Rasa's API key (hotline.rasa_server turns it into --jwt-secret in-process).
+            "RASA_API_TOKEN": c.api_token,
             **c.extra_env,
         }
 
@@ -368,17 +371,20 @@ class ProdProfile:
 
     def start_rasa(self, i: int) -> subprocess.Popen:
         env = {**self.env(), "HOTLINE_SERVICE": "rasa", "HOTLINE_INSTANCE": f"rasa-{i + 1}"}
-        command = [
-            sys.executable, "-m", "rasa", "run", "--interface", "127.0.0.1", "--port", str(self.rasa_ports[i]),
+        return self._spawn(f"rasa-{i + 1}", self.rasa_command(i), env)
+
+    def rasa_command(self, i: int) -> List[str]:
+        return [
+            sys.executable, "-m", "hotline.rasa_server", "run", "--interface", "127.0.0.1",
+            "--port", str(self.rasa_ports[i]),
             "--model", str(self.model()),
             "--endpoints", str(DEPLOY / "endpoints.prod.yml"),
             "--credentials", str(self.config.credentials),
             "--logging-config-file", str(DEPLOY / "logging.prod.yml"),
             # The HTTP API (trackers, model) is for operators on loopback only,
-            # behind a token; nginx does not route it.
-            "--enable-api", "--auth-token", self.config.api_token,
+            # behind a bearer token (hotline.rasa_api); nginx does not route it.
+            "--enable-api",
         ]
-        return self._spawn(f"rasa-{i + 1}", command, env)
 
     def wait_rasa(self, i: int, timeout: float = 300) -> None:
         self._wait_http(f"{self.rasa_url(i)}/ops/health", timeout, self.procs[f"rasa-{i + 1}"])
@@ -505,7 +511,7 @@ class ProdProfile:
             f"Redis:              redis://:***@127.0.0.1:{self.config.redis_port}",
             f"Пароли PostgreSQL и Redis: {self.secrets.dir}/ (только для владельца)",
             f"Журналы (JSON):     {self.log_dir}/",
-            f"API Rasa (токен):   RASA_API_TOKEN={self.config.api_token}",
+            "API Rasa:           Authorization: Bearer $(.venv/bin/python -m hotline.rasa_api token)",
             "",
             "Пример:",
             f"  curl -s -X POST {self.public_url}/webhooks/rest/webhook \\",

@@ -21,8 +21,8 @@ sender id from a JSON body and cannot answer in the channel's format):
 * **metrics and errors**: messages and latency per channel; an unexpected
   exception gets a polite answer instead of silence.
 
-``GuardedRestInput``, ``GuardedTelegramInput``, ``GuardedVKInput`` and
-``GuardedSocketIOInput`` are the wrapped channels (same names and URLs as
+``GuardedRestInput``, ``GuardedTelegramInput``, ``GuardedVKInput``,
+``GuardedSocketIOInput`` and ``GuardedVoiceInput`` are the wrapped channels (same names and URLs as
 the originals); they are built on first use, so this module does not import
 channel code a deployment does not list. ``OpsChannel`` adds
 ``GET /ops/health`` and ``GET /ops/metrics`` to every Rasa instance and
@@ -177,10 +177,11 @@ class GuardedChannelMixin:
 
 
 _WRAPPED = {
-    "GuardedRestInput": "rasa.core.channels.rest.RestInput",
+    "GuardedRestInput": "connectors.rest.RestInput",
     "GuardedTelegramInput": "connectors.telegram.channel.TelegramInput",
     "GuardedVKInput": "connectors.vk.channel.VKInput",
     "GuardedSocketIOInput": "connectors.webchat.channel.SocketIOInput",
+    "GuardedVoiceInput": "voice.channel.VoiceInput",
 }
 _built: Dict[str, type] = {}
 

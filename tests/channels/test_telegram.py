@@ -260,7 +260,7 @@ def rasa(trained_model: Path, fake: FakeTelegramAPI, tmp_path_factory) -> Iterat
 
 
 def tracker(rasa: LocalServers, sender: str) -> Dict[str, Any]:
-    reply = requests.get(f"{rasa.url}/conversations/{sender}/tracker", timeout=30)
+    reply = requests.get(f"{rasa.url}/conversations/{sender}/tracker", auth=rasa.auth, timeout=30)
     reply.raise_for_status()
     return reply.json()
 
@@ -431,7 +431,7 @@ class TestWebhook:
         reply = requests.post(
             f"{rasa.url}/conversations/{sender_id_for(chat)}/tracker/events",
             params={"output_channel": "telegram", "execute_side_effects": "true"},
-            json=[{"event": "bot", "text": long_text}], timeout=30)
+            json=[{"event": "bot", "text": long_text}], auth=rasa.auth, timeout=30)
         assert reply.status_code == 200
         parts = fake.wait_for("sendMessage", count=3, chat_id=chat, since=mark)
         assert_quiet(fake, chat, fake.mark(), seconds=0.3)
@@ -443,7 +443,8 @@ class TestWebhook:
         chat = new_chat()
         mark = fake.mark()
         reply = requests.post(f"{rasa.url}/conversations/{sender_id_for(chat)}/trigger_intent",
-                              params={"output_channel": "telegram"}, json={"name": "greet"}, timeout=30)
+                              params={"output_channel": "telegram"}, json={"name": "greet"}, auth=rasa.auth,
+                              timeout=30)
         assert reply.status_code == 200
         (greeting,) = fake.wait_for("sendMessage", chat_id=chat, since=mark)
         assert keyboard(greeting)

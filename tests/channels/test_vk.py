@@ -77,7 +77,7 @@ def webhook(vk_server: LocalServers) -> str:
 
 
 def tracker_events(server: LocalServers, sender: str) -> List[Dict[str, Any]]:
-    reply = requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=30)
+    reply = requests.get(f"{server.url}/conversations/{sender}/tracker", auth=server.auth, timeout=30)
     reply.raise_for_status()
     return reply.json().get("events") or []
 
@@ -285,7 +285,7 @@ def test_sending_from_outside_a_request_via_rasa(fake, vk_server):
     """Rasa's API pushes into a VK conversation (operator handoff path)."""
     peer = new_peer()
     reply = requests.post(f"{vk_server.url}/conversations/vk_{peer}/trigger_intent",
-                          params={"output_channel": "vk"}, json={"name": "greet"}, timeout=60)
+                          params={"output_channel": "vk"}, json={"name": "greet"}, auth=vk_server.auth, timeout=60)
     assert reply.status_code == 200, reply.text
     sent = fake.wait_for_sent(peer, 1, settle=0.5)
     assert "/ask_service_info" in keyboard_payloads(sent)

@@ -194,12 +194,15 @@ def rasa_socketio(trained_model: Path, tmp_path_factory) -> Iterator[LocalServer
 
     workdir = tmp_path_factory.mktemp("webchat")
     credentials = workdir / "credentials.yml"
-    credentials.write_text(yaml.safe_dump({"rest": None, CHANNEL: SOCKETIO}))
+    credentials.write_text(yaml.safe_dump({"connectors.rest.RestInput": None, CHANNEL: SOCKETIO}))
     database_url = f"sqlite:///{workdir / 'status.db'}"
     init_db(database_url)
     load_demo(database_url)
-    servers = LocalServers(workdir, trained_model, extra_env={"DATABASE_URL": database_url},
-                           credentials=credentials)
+    # The demo page's port is known before Rasa starts: its origin is the one allowed.
+    demo_port = free_port()
+    servers = LocalServers(workdir, trained_model, credentials=credentials, extra_env={
+        "DATABASE_URL": database_url, "WEBCHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{demo_port}"})
+    servers.demo_port = demo_port
     yield servers
     servers.stop()
 
@@ -212,8 +215,8 @@ def proxy(rasa_socketio: LocalServers) -> Iterator[DroppableProxy]:
 
 
 @pytest.fixture(scope="module")
-def demo_url(proxy: DroppableProxy) -> Iterator[str]:
-    server = serve_in_thread(0, rasa_url=f"http://127.0.0.1:{proxy.port}")
+def demo_url(proxy: DroppableProxy, rasa_socketio: LocalServers) -> Iterator[str]:
+    server = serve_in_thread(rasa_socketio.demo_port, rasa_url=f"http://127.0.0.1:{proxy.port}")
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
@@ -353,7 +356,7 @@ def test_citizen_conversation_in_chromium(page, context, demo_url, proxy, rasa_s
 
     # -- reload: the visible history and the server-side session both survive
     session_id = page.evaluate(f"() => localStorage.getItem('{SESSION_KEY}')")
-    assert re.fullmatch(r"[0-9a-f]{32}", session_id)
+    assert re.fullmatch(r"web_[0-9a-f]{32}", session_id)
     shown = widget.locator(".msg").count()
     page.reload()
     expect(panel).to_be_visible()                       # it was open: stays open
@@ -365,7 +368,7 @@ def test_citizen_conversation_in_chromium(page, context, demo_url, proxy, rasa_s
     field.fill("спасибо")
     page.keyboard.press("Enter")
     wait_turn(page, before)
-    tracker = requests.get(f"{rasa_socketio.url}/conversations/{session_id}/tracker", timeout=10).json()
+    tracker = rasa_socketio.tracker(session_id)
     said = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
     assert said[0] == "здравствуйте" and said[-1] == "спасибо", said
 
@@ -457,7 +460,7 @@ def test_bot_messages_render_safely(page, page_errors):
                 event = json.loads(frame[2:])
                 received.append(event)
                 if event[0] == "session_request":
-                    ws.send('42["session_confirm","mocksession0001"]')
+                    ws.send('42["session_confirm",{"session_id":"mocksession0001","token":"mock-token"}]')
 
         ws.on_message(on_message)
         ws.send('0{"sid":"mock-sid","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}')
@@ -515,7 +518,8 @@ def test_bot_messages_render_safely(page, page_errors):
         expect(widget.locator(".notice", has_text=LOST)).to_have_count(1)
         expect(widget.locator(".notice", has_text=RESTORED)).to_have_count(1, timeout=15_000)
         assert len(sockets) >= 2
-        assert received[-1] == ["session_request", {"session_id": "mocksession0001"}]
+        # The token the server confirmed the session with goes back with the request.
+        assert received[-1] == ["session_request", {"session_id": "mocksession0001", "token": "mock-token"}]
         screenshot(page, "rendering")
         page.set_viewport_size({"width": 390, "height": 760})   # a phone: the chat fills the screen
         assert widget.locator("[role=dialog]").evaluate("el => el.getBoundingClientRect().width") == 390
@@ -558,10 +562,12 @@ def test_widget_source_never_builds_html_from_strings():
     assert (STATIC / "vendor" / "socket.io-client.LICENSE").read_text().startswith("The MIT License")
 
 
-def test_channel_joins_the_session_room_and_checks_origins():
-    """The fix for RasaHQ/rasa#13027 (enter_room is a coroutine in python-socketio >= 5.10)."""
+def test_channel_issues_sessions_joins_their_rooms_and_checks_origins(monkeypatch):
+    """The server picks the session and signs it; a proposed id or a forged token gets a fresh one.
+    (enter_room is a coroutine in python-socketio >= 5.10: RasaHQ/rasa#13027.)"""
     from connectors.webchat.channel import SocketIOInput
 
+    monkeypatch.setenv("WEBCHAT_SECRET", "unit-test-webchat-secret")
     channel = SocketIOInput.from_credentials({**SOCKETIO, "allowed_origins": ["https://www.example.ru/"]})
 
     async def on_new_message(message):  # pragma: no cover - not called here
@@ -574,29 +580,38 @@ def test_channel_joins_the_session_room_and_checks_origins():
     async def enter_room(sid, room, namespace=None):
         calls.append(("enter", sid, room))
 
+    async def leave_room(sid, room, namespace=None):
+        calls.append(("leave", sid, room))
+
     async def emit(event, data=None, room=None, namespace=None, **_):
         calls.append(("emit", event, data, room))
 
-    sio.enter_room, sio.emit = enter_room, emit
+    sio.enter_room, sio.leave_room, sio.emit = enter_room, leave_room, emit
     handler = sio.handlers["/"]["session_request"]
     connect = sio.handlers["/"]["connect"]
     allowed: List[bool] = []
 
-    async def requests_from_three_sockets():
+    async def requests_from_four_sockets():
         allowed.append(await connect("sid-0", {"HTTP_ORIGIN": "https://evil.example"}, None))
         allowed.append(await connect("sid-0", {}, None))
         allowed.append(await connect("sid-1", {"HTTP_ORIGIN": "https://www.example.ru"}, None))
-        await handler("sid-1", {"session_id": "0123456789abcdef"})
-        await handler("sid-2", {"session_id": "../../etc/passwd"})
-        await handler("sid-3", None)
+        await handler("sid-1", {"session_id": "telegram_42"})
+        confirmed = calls[-1][2]
+        await handler("sid-2", {"token": confirmed["token"]})   # a reload: the same conversation
+        signature = confirmed["token"].split(".")[1]
+        forged = confirmed["session_id"] + "." + ("1" if signature[0] == "0" else "0") + signature[1:]
+        await handler("sid-3", {"session_id": confirmed["session_id"], "token": forged})
+        await handler("sid-4", None)
 
     # A thread of its own: Playwright's sync API may hold this thread's event loop.
-    worker = threading.Thread(target=asyncio.run, args=(requests_from_three_sockets(),))
+    worker = threading.Thread(target=asyncio.run, args=(requests_from_four_sockets(),))
     worker.start()
     worker.join(30)
     assert allowed == [False, False, True]
-    assert calls[0] == ("enter", "sid-1", "0123456789abcdef")
-    assert calls[1] == ("emit", "session_confirm", "0123456789abcdef", "sid-1")
-    fresh = calls[3][2]
-    assert re.fullmatch(r"[0-9a-f]{32}", fresh) and calls[2] == ("enter", "sid-2", fresh)
-    assert calls[4][0] == "enter" and calls[5][1] == "session_confirm"
+    entered = {sid: room for kind, sid, room in [c for c in calls if c[0] == "enter"]}
+    confirms = {c[3]: c[2] for c in calls if c[0] == "emit" and c[1] == "session_confirm"}
+    first = entered["sid-1"]
+    assert re.fullmatch(r"web_[0-9a-f]{32}", first) and confirms["sid-1"]["session_id"] == first
+    assert entered["sid-2"] == first and confirms["sid-2"]["session_id"] == first
+    assert entered["sid-3"] not in (first, "telegram_42") and entered["sid-4"] not in (first, entered["sid-3"])
+    assert channel.sessions == entered

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from handoff_helpers import AppThread, ConsoleClient, wait_until
-from hotline.ops.local_servers import LocalServers
+from hotline.ops.local_servers import LocalServers, free_port
 
 PASSWORD = "correct-horse-battery"
 SECRET = "e2e-handoff-secret"
@@ -31,16 +31,20 @@ class Stack:
         self.telegram, self.vk = telegram, vk  # the channels' fakes (tests/channels), optional
         self.servers: Optional[LocalServers] = None
         self.console: Optional[AppThread] = None
+        # The demo page's origin, the one the widget's socket is allowed from.
+        self.demo_port = free_port()
+        self.origin = f"http://127.0.0.1:{self.demo_port}"
 
     def start(self) -> "Stack":
         channels: Dict[str, Any] = {
-            "rest": None,
+            "connectors.rest.RestInput": None,
             "connectors.webchat.channel.SocketIOInput": {"user_message_evt": "user_uttered",
                                                          "bot_message_evt": "bot_uttered",
                                                          "session_persistence": True},
             "handoff.rasa_channel.HandoffInput": None,
         }
-        env = {"DATABASE_URL": self.db_url, "HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET}
+        env = {"DATABASE_URL": self.db_url, "HANDOFF_HOURS": "24/7", "HANDOFF_SECRET": SECRET,
+               "WEBCHAT_ALLOWED_ORIGINS": self.origin}
         if self.telegram is not None:
             channels["connectors.telegram.channel.TelegramInput"] = None
             env.update(TELEGRAM_TOKEN=self.telegram.token, TELEGRAM_API_URL=self.telegram.base_url,
@@ -84,15 +88,17 @@ class Stack:
 
     # --- the citizens ------------------------------------------------------------------------
 
-    def pull(self, conversation: str, after: int = 0, wait: float = 10) -> List[Dict[str, Any]]:
-        """What a REST client fetches: the operator's (and then the bot's) messages."""
-        reply = requests.get(f"{self.servers.url}/webhooks/handoff/rest/{conversation}/messages",
-                             params={"after": after, "wait": wait}, timeout=wait + 10)
+    def pull(self, citizen: str, after: int = 0, wait: float = 10) -> List[Dict[str, Any]]:
+        """What a REST client fetches with its ticket's token: the operator's (and then the bot's) messages."""
+        pickup = self.servers.pickups[citizen]
+        reply = requests.get(f"{self.servers.url}{pickup['url']}", params={"after": after, "wait": wait},
+                             headers={"Authorization": f"Bearer {pickup['token']}"}, timeout=wait + 10)
         reply.raise_for_status()
         return reply.json()["messages"]
 
     def tracker(self, conversation: str) -> Dict[str, Any]:
-        return requests.get(f"{self.servers.url}/conversations/{conversation}/tracker", timeout=30).json()
+        return requests.get(f"{self.servers.url}/conversations/{conversation}/tracker", auth=self.servers.auth,
+                            timeout=30).json()
 
     def tracker_texts(self, conversation: str) -> List[tuple]:
         return [(e["event"], e.get("text")) for e in self.tracker(conversation)["events"]
@@ -130,10 +136,11 @@ class Stack:
 class WidgetCitizen:
     """A citizen in the web widget: python-socketio speaking to Rasa's socket.io channel."""
 
-    def __init__(self, url: str, session_id: str) -> None:
+    def __init__(self, url: str, token: Optional[str] = None, origin: str = "http://localhost:8080") -> None:
         import socketio
 
-        self.session_id = session_id
+        self.session_id = ""
+        self.token = ""
         self.received: List[Dict[str, Any]] = []
         self.loop = asyncio.new_event_loop()
         self.client = socketio.AsyncClient()
@@ -145,12 +152,13 @@ class WidgetCitizen:
 
         @self.client.on("session_confirm")
         async def on_confirm(data):
+            self.session_id, self.token = data["session_id"], data["token"]
             confirmed.set()
 
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
         # The polling transport: engine.io's websocket client needs a newer aiohttp than Rasa allows.
-        self._run(self.client.connect(url, transports=["polling"]))
-        self._run(self.client.emit("session_request", {"session_id": session_id}))
+        self._run(self.client.connect(url, transports=["polling"], headers={"Origin": origin}))
+        self._run(self.client.emit("session_request", {"token": token}))
         if not confirmed.wait(20):
             raise TimeoutError("no session_confirm")
 

@@ -54,7 +54,7 @@ def stack(trained_model, tmp_path) -> Iterator[Stack]:
 def demo_url(stack: Stack) -> Iterator[str]:
     from connectors.webchat.serve import serve_in_thread
 
-    server = serve_in_thread(0, rasa_url=stack.servers.url)
+    server = serve_in_thread(stack.demo_port, rasa_url=stack.servers.url)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()

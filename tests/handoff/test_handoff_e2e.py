@@ -64,7 +64,7 @@ def test_rest_citizen_operator_and_back_to_the_bot(stack):
     queued = _texts(servers.send(citizen, "не приходит смс с кодом при входе"))
     assert "передано оператору" in queued and "1‑й в очереди" in queued and "около" in queued
 
-    ticket = _ticket_of(stack, citizen)
+    ticket = _ticket_of(stack, f"rest_{citizen}")
     assert ticket["channel"] == "rest" and ticket["status"] == "waiting"
     assert ticket["summary"] == "не приходит смс с кодом при входе"
 
@@ -88,7 +88,7 @@ def test_rest_citizen_operator_and_back_to_the_bot(stack):
     messages = wait_until(lambda: [m for m in anna.get(f"/api/tickets/{ticket['id']}/messages").json()["messages"]
                                    if m["direction"] == "citizen"], what="the citizen's message in the console")
     assert messages[-1]["text"] == "номер старый, сменил его в прошлом году"
-    history = stack.tracker_texts(citizen)
+    history = stack.tracker_texts(f"rest_{citizen}")
     assert ("user", "номер старый, сменил его в прошлом году") in history
     assert ("bot", "Здравствуйте! Проверьте, какой номер указан в профиле.") in history
     transcript = anna.get(f"/api/tickets/{ticket['id']}").json()["transcript"]
@@ -105,7 +105,7 @@ def test_rest_citizen_operator_and_back_to_the_bot(stack):
 
 
 def test_socketio_widget_citizen(stack):
-    widget = WidgetCitizen(stack.servers.url, "handoffwidget0001")
+    widget = WidgetCitizen(stack.servers.url, origin=stack.origin)
     try:
         widget.say("соедините меня с живым человеком")
         wait_until(lambda: "одной строкой" in widget.texts(), what="the summary question")
@@ -184,7 +184,7 @@ def test_citizen_returns_to_the_bot_while_waiting(stack):
     citizen = "rest-handoff-return"
     stack.servers.send(citizen, "хочу поговорить с оператором")
     stack.servers.send(citizen, "вопрос про материнский капитал")
-    ticket = _ticket_of(stack, citizen)
+    ticket = _ticket_of(stack, f"rest_{citizen}")
     assert stack.servers.send(citizen, "вернуться к боту") == []  # paused: the console resumes the bot
     back = stack.pull(citizen)
     assert "запрос оператору отменён" in back[-1]["text"]
@@ -197,11 +197,11 @@ def test_restart_while_a_ticket_waits_loses_nothing(stack):
     citizen = "rest-handoff-restart"
     stack.servers.send(citizen, "позовите оператора")
     stack.servers.send(citizen, "не могу записаться в мфц через портал")
-    ticket = _ticket_of(stack, citizen)
+    ticket = _ticket_of(stack, f"rest_{citizen}")
     assert stack.servers.send(citizen, "я подожду") == []
     stack.stop()
     stack.start()  # new processes, new ports, the same database and tracker store
-    again = _ticket_of(stack, citizen)
+    again = _ticket_of(stack, f"rest_{citizen}")
     assert again["id"] == ticket["id"] and again["status"] == "waiting"
     anna = _operator(stack)
     assert anna.take(ticket["id"]).status_code == 200

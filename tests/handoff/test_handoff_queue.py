@@ -120,7 +120,7 @@ def test_broker_records_only_what_is_written_while_paused(db_url):
 def test_broker_returns_the_citizen_to_the_bot(db_url):
     broker = HandoffEventBroker(db_url)
     ticket, _ = repo.create_ticket("s2", "telegram", "request", "", "вопрос", url=db_url)
-    broker.publish(user_event("s2", "вернуться к боту", "faq"))  # text wins even if NLU got it wrong
+    broker.publish(user_event("s2", "вернуться к боту", "faq", input_channel="telegram"))  # text wins over NLU
     broker.flush()
     closed = repo.get_ticket(ticket.id, url=db_url)
     assert closed.status == "closed" and closed.closed_by == "citizen" and closed.resume_pending

@@ -28,7 +28,7 @@ class Rig:
         url = await self.assistant.start()
         self.service = VoiceService(VoiceConfig(rasa_url=url, tts_cache=""), recognizer_model=self.asr_model,
                                     settings=DialogueSettings(no_input_s=self.no_input_s))
-        self.server = AudioSocketServer(self.service.session)
+        self.server = AudioSocketServer(self.service.session, max_calls=64)
         await self.server.start()
         return self
 

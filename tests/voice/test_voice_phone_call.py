@@ -13,7 +13,6 @@ import asyncio
 import time
 
 import pytest
-import requests
 import yaml
 
 from hotline.ops.local_servers import LocalServers
@@ -31,7 +30,7 @@ def voice_servers(trained_model, tmp_path_factory):
     init_db(database_url)
     load_demo(database_url)
     credentials = workdir / "credentials.yml"
-    credentials.write_text(yaml.safe_dump({"rest": None, "voice.channel.VoiceInput": None}))
+    credentials.write_text(yaml.safe_dump({"connectors.rest.RestInput": None, "voice.channel.VoiceInput": None}))
     servers = LocalServers(workdir, trained_model, extra_env={"DATABASE_URL": database_url},
                            credentials=credentials)
     yield servers
@@ -92,7 +91,7 @@ def test_status_check_by_keypad(voice_servers):
     asyncio.run(asyncio.wait_for(scenario(), 240))
 
     # The bot's words, as the tracker recorded them.
-    tracker = requests.get(f"{voice_servers.url}/conversations/phone_{heard['uuid']}/tracker", timeout=30).json()
+    tracker = voice_servers.tracker(f"phone_{heard['uuid']}")
     bot_texts = [e.get("text") or "" for e in tracker["events"] if e["event"] == "bot"]
     status_answer = next(t for t in bot_texts if "в обработке" in t)
     assert "1234567890" in status_answer

@@ -119,6 +119,9 @@
   var tab = makeStore("sessionStorage");
   var KEY = {
     session: config.storageKey + ":session",
+    // The server's signed proof that this browser owns the session: presented
+    // on reconnect; without it the server starts a new conversation.
+    token: config.storageKey + ":token",
     history: config.storageKey + ":history",
     prefs: config.storageKey + ":prefs",
     open: config.storageKey + ":open"
@@ -134,6 +137,7 @@
   }
 
   var sessionId = local.get(KEY.session) || null;
+  var sessionToken = local.get(KEY.token) || null;
   var history = readJson(local, KEY.history, []);
   if (!Array.isArray(history)) history = [];
   var prefs = readJson(local, KEY.prefs, {});
@@ -669,13 +673,17 @@
         timeout: 10000
       });
       socket.on("connect", function () {
-        socket.emit("session_request", { session_id: sessionId });
+        socket.emit("session_request", { session_id: sessionId, token: sessionToken });
       });
       socket.on("session_confirm", function (confirmed) {
         var id = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
         if (id) {
           sessionId = String(id);
           local.set(KEY.session, sessionId);
+        }
+        if (confirmed && typeof confirmed.token === "string") {
+          sessionToken = confirmed.token;
+          local.set(KEY.token, sessionToken);
         }
         connected = true;
         setStatus(TEXT.online, true);
@@ -763,7 +771,9 @@
     history = [];
     local.remove(KEY.history);
     local.remove(KEY.session);
+    local.remove(KEY.token);
     sessionId = null;
+    sessionToken = null;
     outbox = [];
     initialPending = true;
     hideTyping();
