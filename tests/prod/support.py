@@ -46,14 +46,14 @@ class Citizen:
 
 
 def user_texts(profile: ProdProfile, sender: str) -> List[str]:
-    """The citizen's messages of a conversation as stored in PostgreSQL."""
+    """The citizen's messages of a REST sender's conversation (rest_<sender>) as stored in PostgreSQL."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(profile.tracker_url, future=True)
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
-                                     "ORDER BY id"), {"s": sender}).scalars().all()
+                                     "ORDER BY id"), {"s": f"rest_{sender}"}).scalars().all()
     finally:
         engine.dispose()
     return [json.loads(r).get("text") for r in rows]
@@ -76,14 +76,14 @@ def health(url: str) -> Optional[Dict[str, Any]]:
 
 
 def bot_texts(profile: ProdProfile, sender: str) -> List[str]:
-    """The assistant's messages of a conversation as stored in PostgreSQL."""
+    """The assistant's messages of a REST sender's conversation (rest_<sender>) as stored in PostgreSQL."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(profile.tracker_url, future=True)
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'bot' "
-                                     "ORDER BY id"), {"s": sender}).scalars().all()
+                                     "ORDER BY id"), {"s": f"rest_{sender}"}).scalars().all()
     finally:
         engine.dispose()
     return [json.loads(r).get("text") or "" for r in rows]

@@ -207,10 +207,10 @@ def test_retention_purge_export_and_delete_against_postgresql(prod, citizen):
     status = create_engine(prod.status_url, future=True)
     try:
         with tracker.begin() as conn:
-            conn.execute(text("UPDATE events SET timestamp = timestamp - 100 * 86400 WHERE sender_id = 'ret-old'"))
+            conn.execute(text("UPDATE events SET timestamp = timestamp - 100 * 86400 WHERE sender_id = 'rest_ret-old'"))
         with status.begin() as conn:
             conn.execute(text("INSERT INTO status_check_attempts (key, attempted_at, success) VALUES "
-                              "('conversation:ret-old', now() - interval '100 days', false)"))
+                              "('conversation:rest_ret-old', now() - interval '100 days', false)"))
         done = _retention(prod, "purge", "--days", "90", "--request", "daily")
         assert done.returncode == 0, done.stderr
         purged = json.loads(done.stdout)["purged"]
@@ -225,7 +225,7 @@ def test_retention_purge_export_and_delete_against_postgresql(prod, citizen):
         done = _retention(prod, "export", "--channel", "rest", "--conversation", "ret-new")
         assert done.returncode == 0, done.stderr
         exported = json.loads(done.stdout)
-        assert [c["conversation_id"] for c in exported["conversations"]] == ["ret-new"]
+        assert [c["conversation_id"] for c in exported["conversations"]] == ["rest_ret-new"]
         assert any(e.get("text") == "привет" for e in exported["conversations"][0]["events"])
         done = _retention(prod, "delete", "--channel", "rest", "--conversation", "ret-new", "--yes")
         assert done.returncode == 0, done.stderr
@@ -244,7 +244,7 @@ def test_retention_purge_export_and_delete_against_postgresql(prod, citizen):
         exported = json.loads(done.stdout)
         assert exported["applications"][0]["number"] == "AB-987654321"
         assert exported["applications"][0]["full_name"] == "Петрова Анна Сергеевна"
-        assert "ret-app" in [c["conversation_id"] for c in exported["conversations"]]
+        assert "rest_ret-app" in [c["conversation_id"] for c in exported["conversations"]]
         # The conversation's counter is keyed on the server-side id (hashed), whatever its namespace.
         assert {s["key"] for s in exported["status_checks"]} >= {"number:AB-987654321"} | {
             conversation_key("AB-987654321", c["conversation_id"]) for c in exported["conversations"]}
