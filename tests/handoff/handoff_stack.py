@@ -5,9 +5,6 @@ server, and the operators' console. Used by the end-to-end tests and by
 bench/handoff_delivery.py."""
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -16,6 +13,7 @@ import yaml
 
 from handoff_helpers import AppThread, ConsoleClient, wait_until
 from hotline.ops.local_servers import LocalServers, free_port
+from tests.channels.widget_client import WidgetCitizen  # noqa: F401 - the stack's widget citizen
 
 PASSWORD = "correct-horse-battery"
 SECRET = "e2e-handoff-secret"
@@ -131,50 +129,3 @@ class Stack:
         assert reply.status_code == 200
         self._wait_turn(conversation, before)
         return [s.message for s in self.vk.sent_to(peer)[sent:]]
-
-
-class WidgetCitizen:
-    """A citizen in the web widget: python-socketio speaking to Rasa's socket.io channel."""
-
-    def __init__(self, url: str, token: Optional[str] = None, origin: str = "http://localhost:8080") -> None:
-        import socketio
-
-        self.session_id = ""
-        self.token = ""
-        self.received: List[Dict[str, Any]] = []
-        self.loop = asyncio.new_event_loop()
-        self.client = socketio.AsyncClient()
-        confirmed = threading.Event()
-
-        @self.client.on("bot_uttered")
-        async def on_bot(data):
-            self.received.append({**data, "at": time.perf_counter()})
-
-        @self.client.on("session_confirm")
-        async def on_confirm(data):
-            self.session_id, self.token = data["session_id"], data["token"]
-            confirmed.set()
-
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        # The polling transport: engine.io's websocket client needs a newer aiohttp than Rasa allows.
-        self._run(self.client.connect(url, transports=["polling"], headers={"Origin": origin}))
-        self._run(self.client.emit("session_request", {"token": token}))
-        if not confirmed.wait(20):
-            raise TimeoutError("no session_confirm")
-
-    def _run(self, coroutine, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def say(self, text: str) -> None:
-        self._run(self.client.emit("user_uttered", {"message": text, "session_id": self.session_id}))
-
-    def texts(self) -> str:
-        return " ".join(r.get("text", "") for r in self.received)
-
-    def close(self) -> None:
-        try:
-            self._run(self.client.disconnect(), timeout=5)
-        except Exception:  # the polling transport may linger on its last long poll
-            pass
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)

@@ -9,14 +9,12 @@ message from the wrong channel for a waiting ticket.
 """
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
+from tests.channels.widget_client import WidgetCitizen
 from trust_stack import embedded_run
 
 pytestmark = pytest.mark.slow
@@ -56,52 +54,9 @@ def test_rest_without_a_usable_sender_is_refused_not_pooled(run, sender):
     assert run.user_texts("default") == []  # Rasa's shared fallback conversation stays empty
 
 
-class Widget:
-    """A browser's widget: python-socketio with the demo page's Origin."""
-
-    def __init__(self, url: str, origin: str) -> None:
-        import socketio
-
-        self.received: List[Dict[str, Any]] = []
-        self.confirmed: List[Any] = []
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.client = socketio.AsyncClient()
-        self._confirm = threading.Event()
-
-        @self.client.on("bot_uttered")
-        async def on_bot(data):
-            self.received.append(data)
-
-        @self.client.on("session_confirm")
-        async def on_confirm(data):
-            self.confirmed.append(data)
-            self._confirm.set()
-
-        self._run(self.client.connect(url, transports=["polling"], headers={"Origin": origin}))
-
-    def _run(self, coroutine, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def request(self, **data) -> Dict[str, Any]:
-        self._confirm.clear()
-        self._run(self.client.emit("session_request", data))
-        assert self._confirm.wait(20), "no session_confirm"
-        return self.confirmed[-1]
-
-    def say(self, text: str, session_id: Optional[str] = None) -> None:
-        self._run(self.client.emit("user_uttered", {"message": text, "session_id": session_id}))
-
-    def texts(self) -> str:
-        return " ".join(r.get("text", "") for r in self.received)
-
-    def close(self) -> None:
-        try:
-            self._run(self.client.disconnect(), timeout=5)
-        except Exception:  # the polling transport may linger on its last long poll
-            pass
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
+def Widget(url: str, origin: str) -> WidgetCitizen:
+    """A browser's widget that has connected and not yet asked for a session."""
+    return WidgetCitizen(url, origin=origin, request=False)
 
 
 def _wait(predicate, timeout: float = 60) -> bool:
