@@ -55,6 +55,14 @@ def test_every_service_is_healthy_and_only_webhooks_are_public(prod, citizen):
     # Operators' endpoints are not routed by nginx.
     for path in ("/ops/health", "/ops/metrics", "/conversations/x/tracker", "/model", "/status"):
         assert requests.get(f"{prod.public_url}{path}", timeout=10).status_code == 404
+    # Every instance's API needs a bearer token signed with the profile's key; ?token= is no way in.
+    from hotline.rasa_api import BearerAuth
+
+    for i in range(2):
+        url = f"{prod.rasa_url(i)}/conversations/rest_health-1/tracker"
+        assert requests.get(url, timeout=10).status_code == 401
+        assert requests.get(url, params={"token": prod.config.api_token}, timeout=10).status_code == 401
+        assert requests.get(url, auth=BearerAuth(prod.config.api_token), timeout=10).status_code == 200
     # Metrics: the message above was counted on one of the instances.
     handled = sum(metric(prod.rasa_url(i), "hotline_messages_total", channel="rest", outcome="handled")
                   for i in range(2))
