@@ -5,8 +5,9 @@ Rasa 3.6's ``socketio`` channel calls ``sio.enter_room(...)`` without
 server, so the socket never joins its session's room and, with
 ``session_persistence: true``, every bot reply is emitted to an empty room:
 the widget sees nothing (RasaHQ/rasa#13027, open; the lock pins
-python-socketio 5.18.1). This subclass replaces the ``session_request``
-handler (and wraps ``connect`` for the origin check below); everything else —
+python-socketio 5.18.1). This subclass replaces the ``session_request``,
+message and ``disconnect`` handlers (and wraps ``connect`` for the origin
+check below); everything else —
 events, message format, the channel name ``socketio`` that response
 variations match on — is Rasa's own.
 
