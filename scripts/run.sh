@@ -44,7 +44,7 @@ sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.r
 
 (
   for _ in $(seq 1 180); do
-    if curl -fs "http://localhost:${RASA_PORT}/status" >/dev/null 2>&1; then
+    if curl -fs "http://localhost:${RASA_PORT}/" >/dev/null 2>&1; then
       cat <<TXT
 
 ==================================================================
