@@ -53,14 +53,17 @@ class Stack:
                        VK_SECRET=VK_SECRET, VK_API_URL=self.vk.api_url, VK_MODE="callback")
         credentials = self.workdir / "credentials.yml"
         credentials.write_text(yaml.safe_dump(channels))
+        # A REST client keeps its pickup tokens across a restart of the servers.
+        pickups = dict(self.servers.pickups) if self.servers else {}
         self.servers = LocalServers(self.workdir, self.model, extra_env=env, credentials=credentials,
                                     extra_endpoints={"event_broker": {"type": "handoff.broker.HandoffEventBroker"}})
+        self.servers.pickups.update(pickups)
         from handoff.config import Settings
         from handoff.console.app import create_app
         from handoff.rasa_client import RasaApiClient
 
         settings = Settings.load({**env, "HANDOFF_RASA_URL": self.servers.url, "HANDOFF_WORKER_INTERVAL": "0.1",
-                                  "HANDOFF_SECURE_COOKIES": "0"})
+                                  "HANDOFF_SECURE_COOKIES": "0", "RASA_API_TOKEN": self.servers.api_key})
         self.console = AppThread(lambda: create_app(settings, self.db_url, rasa=RasaApiClient(settings, secret=SECRET),
                                                     telegram=False))
         return self
