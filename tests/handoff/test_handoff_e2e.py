@@ -97,7 +97,7 @@ def test_rest_citizen_operator_and_back_to_the_bot(stack):
     # The operator closes: the bot is back and asks for a rating.
     assert anna.close(ticket["id"], "подсказала сменить номер в профиле").status_code == 200
     back = stack.pull(citizen, after=last)
-    assert "Оператор завершил разговор" in back[-1]["text"] and "от 1 до 5" in back[-1]["text"]
+    assert "Разговор с оператором завершён" in back[-1]["text"] and "от 1 до 5" in back[-1]["text"]
     assert "Спасибо за оценку" in _texts(servers.send(citizen, "5"))
     assert repo.get_ticket(ticket["id"], url=stack.db_url).rating == 5
     answer = _texts(servers.send(citizen, "какие документы нужны для загранпаспорта"))
