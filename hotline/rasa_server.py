@@ -9,7 +9,7 @@ Every profile starts Rasa through this module instead of ``rasa run``:
 * ``?token=`` never works (no ``--auth-token``): API clients send
   ``Authorization: Bearer <JWT>``; the launcher refuses ``--auth-token`` and
   ``--jwt-secret`` on its own command line;
-* CORS only for the widget's origins (connectors/webchat/origins.py) unless
+* CORS only for the widget's origins (hotline/origins.py) unless
   the caller passes ``--cors`` itself;
 * the interface is ``RASA_HOST`` when set (``--interface`` wins).
 """
@@ -23,7 +23,7 @@ REFUSED = ("--auth-token", "--jwt-secret", "--jwt-private-key")
 
 
 def rasa_argv(args: List[str], key: str, env=None) -> List[str]:
-    from connectors.webchat.origins import allowed_origins
+    from hotline.origins import allowed_origins
 
     env = os.environ if env is None else env
     args = list(args)

@@ -25,7 +25,7 @@ Additions:
 * ``allowed_origins``: page origins (``https://www.example.ru``) allowed to
   open the socket (the browser's ``Origin`` header); empty or absent =
   ``WEBCHAT_ALLOWED_ORIGINS`` (comma separated), neither = the demo page
-  (connectors/webchat/origins.py).
+  (hotline/origins.py).
 
 credentials.yml::
 
@@ -48,7 +48,7 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
-from connectors.webchat.origins import allowed_origins
+from hotline.origins import allowed_origins
 from hotline.rasa.version_guard import require_rasa
 from hotline.secret_files import same, secret, sign
 
