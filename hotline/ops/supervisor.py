@@ -177,8 +177,6 @@ class ProdProfile:
             "SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "5"),
             "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "10"),
             "SANIC_REQUEST_MAX_SIZE": os.environ.get("SANIC_REQUEST_MAX_SIZE", str(1024 * 1024)),
-            # Rasa's API key (hotline.rasa_server turns it into --jwt-secret in-process).
-            "RASA_API_TOKEN": c.api_token,
             **c.extra_env,
         }
 
@@ -370,7 +368,9 @@ class ProdProfile:
         return self.config.model
 
     def start_rasa(self, i: int) -> subprocess.Popen:
-        env = {**self.env(), "HOTLINE_SERVICE": "rasa", "HOTLINE_INSTANCE": f"rasa-{i + 1}"}
+        # Rasa's API key: hotline.rasa_server turns it into --jwt-secret in-process.
+        env = {**self.env(), "HOTLINE_SERVICE": "rasa", "HOTLINE_INSTANCE": f"rasa-{i + 1}",
+               "RASA_API_TOKEN": self.config.api_token}
         return self._spawn(f"rasa-{i + 1}", self.rasa_command(i), env)
 
     def rasa_command(self, i: int) -> List[str]:

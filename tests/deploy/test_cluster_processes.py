@@ -25,12 +25,13 @@ PLACE_OPTIONS = {"--interface", "--host", "--port", "--http-port", "--model", "-
 
 # Modules the one-machine scripts run that are not processes of a cluster.
 NOT_CLUSTER_PROCESSES = {
-    "rasa_sdk": "the development action server of make run; the cluster runs hotline.action_server, "
-                "as the production profile does",
     "hotline.training": "trains the model while the image is built (Dockerfile)",
     "voice.model_download": "downloads the voice models; the cluster mounts them (components/phone)",
     "voice.loop": "a developer's microphone loop",
     "pytest": "the test suite",
+    "hotline.rasa_api": "prints an API token for a person at a terminal (make run's banner)",
+    "rasa": "Rasa's own CLI for a developer (make shell, test-nlu, test-stories); every server runs "
+            "through hotline.rasa_server",
     "venv": "make lock's throw-away environment",
 }
 ONE_MACHINE_SCRIPTS = ("Makefile", "scripts/run.sh", "deploy/run_prod.sh")
@@ -152,7 +153,7 @@ def test_the_production_overlay_scales_from_the_supervisors_instance_counts(supe
     docs = manifests["production"]
     config = supervisor["config"]
     spawned = supervisor["spawned"]
-    counts = {"rasa": config.rasa_instances, "hotline.action_server": config.action_instances}
+    counts = {"hotline.rasa_server": config.rasa_instances, "hotline.action_server": config.action_instances}
     cluster = _cluster_processes(docs)
     for module, count in counts.items():
         assert any(_from_module(c)[1] == module for c, _ in spawned.values() if "-m" in c)
@@ -202,7 +203,7 @@ def test_vk_long_polling_runs_in_the_rasa_deployment_as_make_vk_longpoll_does(ma
     for mode in modes:
         overlays = []
         for overlay, docs in manifests.items():
-            for workload, container, _ in _cluster_processes(docs).get(("rasa", "run"), []):
+            for workload, container, _ in _cluster_processes(docs).get(("hotline.rasa_server",), []):
                 if environment(docs, container).get("VK_MODE") == mode:
                     overlays.append(overlay)
                     # One poller: a second one would push the first one's key out.

@@ -121,7 +121,7 @@ def test_production_rasa_command_keeps_the_key_off_argv_and_on_loopback(tmp_path
     assert "prod-key-for-this-test-0123456789abcdef" not in " ".join(command)
     assert command[1:3] == ["-m", "hotline.rasa_server"]
     assert command[command.index("--interface") + 1] == "127.0.0.1" and "--auth-token" not in command
-    assert profile.env()["RASA_API_TOKEN"] == "prod-key-for-this-test-0123456789abcdef"
+    assert profile.config.api_token == "prod-key-for-this-test-0123456789abcdef"
     assert "prod-key-for-this-test" not in profile.banner()
 
 
