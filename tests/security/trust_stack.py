@@ -20,6 +20,8 @@ from typing import Dict, List, Optional
 
 import requests
 
+from hotline.ops.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Ассистент горячей линии запущен"
 # Settings a developer's shell may carry: the copy makes its own.
@@ -27,14 +29,6 @@ CLEARED = ("RASA_API_TOKEN", "WEBCHAT_SECRET", "HANDOFF_SECRET", "VOICE_CHANNEL_
            "WEBCHAT_ALLOWED_ORIGINS", "RASA_HOST", "ACTION_HOST", "HANDOFF_CONSOLE_HOST", "WEBCHAT_HOST",
            "HANDOFF_RASA_URL")
 PICKUP_MAX_POLLS = 4
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _copy_repository(target: Path) -> None:
