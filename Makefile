@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
 MODEL = $$($(PY) -m hotline.training --print-path)
 
-.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console operator bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk
+.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console operator bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
 
 setup:
 	@bash scripts/setup.sh
@@ -108,6 +108,13 @@ vk-longpoll:
 
 bench-vk: train
 	$(PY) bench/vk_latency.py
+
+# Long polling for a MAX bot without public HTTPS (run beside `make run`).
+max-polling: setup
+	$(PY) -m connectors.max.polling
+
+bench-max: train
+	$(PY) bench/max_latency.py
 
 # Re-pin requirements.lock from requirements.in in a throw-away venv.
 lock:

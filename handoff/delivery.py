@@ -16,6 +16,7 @@ Senders, by the channel name Rasa records for the conversation
 * ``telegram`` — ``connectors.telegram.channel.send_text_to`` (the project's
   aiogram-free channel code; Rasa's own ``output_channel=latest`` path fails).
 * ``vk`` — ``connectors.vk.send_text(peer_id, text)``.
+* ``max`` — ``connectors.max.channel.send_text_to``.
 * ``voice`` — the phone channel answers request by request, like REST: its
   messages are stored for the gateway to fetch (see PULL_CHANNELS below);
 * any other registered input channel (``callback``, …) — its
@@ -148,4 +149,14 @@ async def _vk(delivery: Delivery) -> str:
     except ImportError as exc:  # adapter point: the channel package is missing
         raise NoSender(f"connectors.vk is not available: {exc}") from exc
     await send_text(peer_from_recipient(delivery.conversation_id), delivery.text, delivery.buttons)
+    return "pushed"
+
+
+@register("max")
+async def _max(delivery: Delivery) -> str:
+    try:
+        from connectors.max.channel import send_text_to
+    except ImportError as exc:  # adapter point: the channel package is missing
+        raise NoSender(f"connectors.max is not available: {exc}") from exc
+    await send_text_to(delivery.conversation_id, delivery.text, delivery.buttons)
     return "pushed"

@@ -35,7 +35,7 @@ from handoff.config import Settings
 from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
 
 logger = logging.getLogger(__name__)
-CHANNEL_WORDS = {"rest": "REST", "socketio": "веб-виджет", "telegram": "Telegram", "vk": "ВКонтакте", "voice": "телефон"}
+CHANNEL_WORDS = {"rest": "REST", "socketio": "веб-виджет", "telegram": "Telegram", "vk": "ВКонтакте", "max": "MAX", "voice": "телефон"}
 SPEAKERS = {"citizen": "👤 Гражданин", "bot": "🤖 Бот", "system": "ℹ️", "operator": "🎧 Оператор"}
 MAX_TOPIC_NAME = 128
 

@@ -180,6 +180,7 @@ _WRAPPED = {
     "GuardedRestInput": "connectors.rest.RestInput",
     "GuardedTelegramInput": "connectors.telegram.channel.TelegramInput",
     "GuardedVKInput": "connectors.vk.channel.VKInput",
+    "GuardedMaxInput": "connectors.max.channel.MaxInput",
     "GuardedSocketIOInput": "connectors.webchat.channel.SocketIOInput",
     "GuardedVoiceInput": "voice.channel.VoiceInput",
 }

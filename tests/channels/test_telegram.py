@@ -30,6 +30,7 @@ from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStor
                                             split_text, utf16_len)
 from hotline.ops import local_servers
 from hotline.ops.local_servers import LocalServers
+from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT
 from tests.fakes.telegram import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
                                           document_update, edited_update, group_text_update, location_update,
                                           photo_update, sticker_update, text_update, voice_update)
@@ -471,8 +472,7 @@ class TestWebhook:
 
     def test_same_answers_as_rest(self, rasa, fake):
         """Greeting, an FAQ, a button press, a service question: the same dialogue as over REST."""
-        script = [("text", "здравствуйте"), ("text", "по какому номеру звонить на горячую линию"),
-                  ("button", "/ask_service_info"), ("text", "какие документы нужны для загранпаспорта")]
+        script = SAME_ANSWERS_SCRIPT
         rest_sender, chat = f"rest-same-{time.time_ns()}", new_chat()
         keyboard_message: Optional[Dict[str, Any]] = None
         delivered: List[List[str]] = []

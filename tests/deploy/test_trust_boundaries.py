@@ -78,7 +78,7 @@ def test_the_ingress_routes_only_what_nginx_makes_public_and_the_widget_files(ov
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_rasa_api_ops_and_internal_channels_are_not_on_the_ingress(overlay, manifests):
     docs = manifests[overlay]
-    internal_channels = set(_channel_names()) - {"telegram", "vk", "socketio"}
+    internal_channels = set(_channel_names()) - {"telegram", "vk", "max", "socketio"}
     assert {"rest", "handoff", "voice"} <= internal_channels
     never = ["/", "/status", "/version", "/model/parse", "/conversations/telegram_1/tracker",
              "/conversations/telegram_1/messages", "/ops/health", "/ops/metrics", "/demo.html",
@@ -92,6 +92,7 @@ def test_the_rasa_api_ops_and_internal_channels_are_not_on_the_ingress(overlay, 
 def test_the_messenger_webhooks_are_public_only_where_no_poller_reads_them(manifests):
     docs = manifests["production"]
     assert path_routed(docs, "/webhooks/telegram/webhook") and path_routed(docs, "/webhooks/vk/webhook")
+    assert path_routed(docs, "/webhooks/max/webhook")
     assert not path_routed(manifests["small"], "/webhooks/telegram/webhook")
 
 

@@ -1,0 +1,108 @@
+"""MAX channel latency: from an update reaching the bot to the reply reaching
+the Bot API (python bench/max_latency.py [count] [--model path]; make bench-max).
+
+The same measurement as bench/telegram_latency.py, with its helpers and the
+REST bench's conversation: the fake MAX Bot API (tests/fakes/max.py), the
+real servers with the MAX channel and the long-polling process; `count`
+messages (50 by default) each way, interleaved:
+
+  * webhook: t0 when the update is POSTed to Rasa's webhook (as MAX does),
+    t1 when the first POST /messages of the answer arrives at the API;
+  * polling: t0 when the update is queued for GET /updates, t1 as above
+    (includes the long poll and the poller's forward to the webhook);
+  * REST: the round trip of the same message over Rasa's REST webhook.
+
+Added latency = MAX minus REST for the same message (paired p50 and p95).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.rest_latency import MESSAGES  # noqa: E402
+from bench.telegram_latency import figures, p95, user_count, wait_turn_over  # noqa: E402
+from connectors.max.channel import sender_id_for  # noqa: E402
+from hotline.ops.local_servers import LocalServers  # noqa: E402
+from hotline.training import train  # noqa: E402
+from tests.fakes.max import TOKEN, FakeMax, text_update  # noqa: E402
+
+SECRET = "bench-max-secret"
+
+
+def max_turn(servers: LocalServers, fake: FakeMax, user: int, text: str, send: Callable[[dict], object]) -> float:
+    sender = sender_id_for(user)
+    before = user_count(servers, sender)
+    mark = fake.mark()
+    started = time.perf_counter()
+    send(text_update(user, text))
+    first = fake.wait_for("POST", "/messages", user_id=user, since=mark, timeout=60)[0]
+    wait_turn_over(servers, sender, before)  # the next message starts on a quiet server
+    return (first.at - started) * 1000
+
+
+def main(count: int = 50, model: Optional[Path] = None) -> int:
+    model = model or train()
+    with tempfile.TemporaryDirectory() as tmp, FakeMax() as fake:
+        workdir = Path(tmp)
+        credentials = workdir / "credentials.yml"
+        credentials.write_text("rest:\nconnectors.max.channel.MaxInput:\n", encoding="utf-8")
+        env = {"MAX_TOKEN": TOKEN, "MAX_API_URL": fake.base_url, "MAX_WEBHOOK_SECRET": SECRET,
+               "DATABASE_URL": f"sqlite:///{workdir / 'hotline.db'}"}
+        servers = LocalServers(workdir, model, extra_env=env, credentials=credentials)
+        webhook_url = f"{servers.url}/webhooks/max/webhook"
+        poller = subprocess.Popen(
+            [sys.executable, "-m", "connectors.max.polling", "--timeout", "25"], cwd=ROOT,
+            env={**os.environ, **env, "MAX_FORWARD_URL": webhook_url, "MAX_MARKER_FILE": str(workdir / "marker")},
+            stdout=open(workdir / "poller.log", "w"), stderr=subprocess.STDOUT)
+        try:
+            # (queued updates wait for the poller: the warm-up round covers its start)
+            def by_webhook(update: dict) -> int:
+                return fake.deliver(update, secret=SECRET, url=webhook_url)
+
+            webhook: List[float] = []
+            polling: List[float] = []
+            rest: List[float] = []
+            for i in range(-len(MESSAGES), count):  # the first round warms up
+                text, conversation = MESSAGES[i % len(MESSAGES)], i // len(MESSAGES)
+                took_webhook = max_turn(servers, fake, 81_100_000 + conversation, text, by_webhook)
+                started = time.perf_counter()
+                servers.send(f"bench-rest-{conversation}", text)
+                took_rest = (time.perf_counter() - started) * 1000
+                took_polling = max_turn(servers, fake, 81_200_000 + conversation, text, fake.push_update)
+                if i >= 0:
+                    webhook.append(took_webhook)
+                    rest.append(took_rest)
+                    polling.append(took_polling)
+
+            print(f"MAX channel latency: {count} messages each way, interleaved "
+                  f"(update in -> first POST /messages at the Bot API)")
+            print(f"  webhook   {figures(webhook)}")
+            print(f"  polling   {figures(polling)}")
+            print(f"  REST      {figures(rest)}   (round trip of the same messages)")
+            for name, values in (("webhook", webhook), ("polling", polling)):
+                added = [t - r for t, r in zip(values, rest)]
+                print(f"  added by the {name:7s} channel (paired, minus REST): "
+                      f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
+        finally:
+            poller.terminate()
+            poller.wait(15)
+            servers.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="MAX channel latency (p50/p95).")
+    parser.add_argument("count", nargs="?", type=int, default=50)
+    parser.add_argument("--model", type=Path, help="a trained model (default: train if needed)")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.count, arguments.model))
