@@ -43,21 +43,13 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.db.engine import StoreUnavailable, guarded, init_db, session_scope
 from hotline.db.tables.inbox import channel_inbox as table
+from hotline import settings
+from hotline.db.base import utcnow
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Dict[str, Any]], Awaitable[Any]]
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
 
 
 _schema_lock = threading.Lock()
@@ -90,7 +82,7 @@ class InboxStore:
     @guarded
     def accept(self, key: str, payload: Dict[str, Any]) -> bool:
         """Keep an update; False when this channel has seen the key before."""
-        now = _now()
+        now = utcnow()
         try:
             with session_scope(self.url) as s:
                 s.execute(insert(table).values(
@@ -106,12 +98,12 @@ class InboxStore:
     def finish(self, key: str) -> None:
         with session_scope(self.url) as s:
             s.execute(update(table).where(table.c.channel == self.channel, table.c.update_key == key[:128])
-                      .values(processed_at=_now(), payload=None, owner=None, lease_until=None))
+                      .values(processed_at=utcnow(), payload=None, owner=None, lease_until=None))
 
     @guarded
     def renew(self) -> None:
         """Extend the leases of everything this process is still working on."""
-        now = _now()
+        now = utcnow()
         with session_scope(self.url) as s:
             s.execute(update(table).where(table.c.owner == self.owner, table.c.processed_at.is_(None))
                       .values(lease_until=now + self.lease))
@@ -119,7 +111,7 @@ class InboxStore:
     @guarded
     def claim_abandoned(self, limit: int = 50) -> List[Tuple[str, Dict[str, Any]]]:
         """Unprocessed updates whose process is gone, now ours, oldest first."""
-        now = _now()
+        now = utcnow()
         claimed: List[Tuple[str, Dict[str, Any]]] = []
         with session_scope(self.url) as s:
             rows = s.execute(select(table.c.id, table.c.update_key, table.c.payload, table.c.attempts).where(
@@ -147,7 +139,7 @@ class InboxStore:
         with session_scope(self.url) as s:
             return s.execute(delete(table).where(and_(
                 table.c.channel == self.channel, table.c.processed_at.is_not(None),
-                table.c.received_at < _now() - self.keep))).rowcount
+                table.c.received_at < utcnow() - self.keep))).rowcount
 
 
 class Inbox:
@@ -156,7 +148,7 @@ class Inbox:
 
     def __init__(self, channel: str, handler: Optional[Handler] = None, url: Optional[str] = None,
                  lease_seconds: Optional[float] = None, sweep_seconds: Optional[float] = None) -> None:
-        lease = lease_seconds if lease_seconds is not None else _env_float("INBOX_LEASE_SECONDS", 30.0)
+        lease = lease_seconds if lease_seconds is not None else settings.get("INBOX_LEASE_SECONDS")
         self.store = InboxStore(channel, url, lease_seconds=lease)
         self.handler = handler
         self.sweep_seconds = sweep_seconds if sweep_seconds is not None else max(0.2, lease / 3)

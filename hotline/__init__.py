@@ -1,5 +1,6 @@
 """Shared code of the government-services hotline assistant.
 
+    settings.py    the environment variables of the shared code, typed, with defaults
     paths.py       ROOT, the repository root
     db/            the one SQL database: Base, tables, engine, Alembic migrations
     status/        the application-status store: repository, importer, demo, CLI

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from typing import Any, Optional, Sequence
+
+from hotline import settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def create_app(actions_package: str = "actions") -> Any:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Hotline action server")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT", "5055")))
-    parser.add_argument("--host", default=os.environ.get("ACTION_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=settings.get("ACTION_PORT"))
+    parser.add_argument("--host", default=settings.get("ACTION_HOST"))
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
 

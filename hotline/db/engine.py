@@ -8,7 +8,6 @@ StoreUnavailable, so the action layer has one thing to catch.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +20,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from hotline.paths import ROOT
+from hotline import settings
 
-DEFAULT_URL = "sqlite:///var/status.db"
+DEFAULT_URL = settings.CATALOGUE["DATABASE_URL"].default
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
@@ -54,7 +54,7 @@ def database_url(url: Optional[str] = None) -> str:
     """The effective URL; relative SQLite paths are taken from the repo root,
     so the action server, the CLI and the tests find the same file whatever
     their working directory."""
-    raw = url or os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
+    raw = url or settings.get("DATABASE_URL")
     parsed = make_url(raw)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return raw

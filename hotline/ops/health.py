@@ -25,7 +25,9 @@ import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple
 
-CHECK_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_CHECK_TIMEOUT", "2"))
+from hotline import settings
+
+CHECK_TIMEOUT_SECONDS = settings.get("HEALTH_CHECK_TIMEOUT")
 
 Check = Dict[str, Any]
 
@@ -93,7 +95,7 @@ def summarize(service: str, checks: Dict[str, Check], required: Iterable[str]) -
     body = {
         "status": status,
         "service": service,
-        "instance": os.environ.get("HOTLINE_INSTANCE", str(os.getpid())),
+        "instance": settings.get("HOTLINE_INSTANCE") or str(os.getpid()),
         "checks": checks,
     }
     return (503 if status == "down" else 200), body
@@ -105,7 +107,7 @@ def _unwrap_tracker_store(store: Any) -> Any:
 
 
 def action_server_health_url() -> Optional[str]:
-    url = os.environ.get("ACTION_HEALTH_URL")
+    url = settings.get("ACTION_HEALTH_URL") or None
     return url or None
 
 

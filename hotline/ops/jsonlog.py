@@ -22,6 +22,7 @@ import traceback
 from typing import Any, Dict
 
 from hotline.privacy import mask_text
+from hotline import settings
 
 # Logger names whose INFO lines quote request bodies or user text.
 _QUIET = {
@@ -36,8 +37,8 @@ _QUIET = {
 class JsonFormatter(logging.Formatter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
-        self.service = os.environ.get("HOTLINE_SERVICE", "hotline")
-        self.instance = os.environ.get("HOTLINE_INSTANCE", str(os.getpid()))
+        self.service = settings.get("HOTLINE_SERVICE")
+        self.instance = settings.get("HOTLINE_INSTANCE") or str(os.getpid())
 
     def format(self, record: logging.LogRecord) -> str:
         try:
@@ -79,7 +80,7 @@ def configure_if_requested() -> None:
     Called by hotline.rasa.hooks.install(): ``rasa run`` installs its
     coloured console handler after reading --logging-config-file, so the
     JSON handler is put back once the channels are created."""
-    if os.environ.get("HOTLINE_JSON_LOGS") == "1":
+    if settings.get("HOTLINE_JSON_LOGS"):
         configure()
 
 
@@ -87,7 +88,7 @@ def configure(level: str | int | None = None, service: str | None = None) -> Non
     """Route every log line of this process through JsonFormatter on stderr."""
     if service:
         os.environ["HOTLINE_SERVICE"] = service
-    level = level or os.environ.get("LOG_LEVEL", "INFO")
+    level = level or settings.get("LOG_LEVEL")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -41,7 +41,6 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,17 +51,16 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from hotline.db.base import utcnow
 from hotline.paths import ROOT
+from hotline import settings
 
-DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
-DEFAULT_RETENTION_DAYS = 90
-DEFAULT_APPLICATION_RETENTION_DAYS = 365
+DEFAULT_TRACKER_URL = settings.CATALOGUE["TRACKER_DATABASE_URL"].default
 FINISHED_STATUSES = ("completed", "rejected")
 BATCH = 5000
 
 
 
 def tracker_url(url: Optional[str] = None) -> str:
-    raw = url or os.environ.get("TRACKER_DATABASE_URL", "").strip() or DEFAULT_TRACKER_URL
+    raw = url or settings.get("TRACKER_DATABASE_URL")
     parsed = make_url(raw)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
         return str(parsed.set(database=str(ROOT / parsed.database)))
@@ -116,7 +114,7 @@ class Retention:
         init_db(status_url)  # the audit table must exist (idempotent)
         self.status = get_engine(status_url)
         self.tracker = tracker_engine(tracker_db_url)
-        self.operator = (operator or os.environ.get("RETENTION_OPERATOR") or _whoami())[:64]
+        self.operator = (operator or settings.get("RETENTION_OPERATOR") or _whoami())[:64]
         self.request_ref = (request_ref or None) and request_ref[:64]
 
     # --- helpers ------------------------------------------------------------------
@@ -404,9 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     subject.add_argument("--application", help="application number")
     commands = parser.add_subparsers(dest="command", required=True)
     purge = commands.add_parser("purge", parents=[common], help="delete what is older than the retention period")
-    purge.add_argument("--days", type=int, default=int(os.environ.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS)))
-    purge.add_argument("--application-days", type=int, default=int(
-        os.environ.get("APPLICATION_RETENTION_DAYS", DEFAULT_APPLICATION_RETENTION_DAYS)))
+    purge.add_argument("--days", type=int, default=settings.get("RETENTION_DAYS"))
+    purge.add_argument("--application-days", type=int, default=settings.get("APPLICATION_RETENTION_DAYS"))
     purge.add_argument("--dry-run", action="store_true", help="count only (still audited)")
     export = commands.add_parser("export", parents=[common, subject], help="a citizen's data as JSON")
     export.add_argument("--out", default="-", help="file (default: standard output)")

@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import quote
 
+from hotline import settings
+from hotline.ops.ports import free_port
+from hotline.paths import ROOT
 from hotline.prod_secrets import (PG_USER, ProfileSecrets, initdb_with_password, redis_config,
                                   require_password, trusts_anyone)
-
-from hotline.paths import ROOT
-from hotline.ops.ports import free_port
 from hotline.rasa_api import api_key
 
 DEPLOY = ROOT / "deploy"
@@ -65,32 +65,29 @@ def find_pg_bindir() -> Optional[Path]:
     return max(found, key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)], default=None)
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, "") or default)
-
 
 @dataclass
 class ProdConfig:
-    base: Path = field(default_factory=lambda: Path(os.environ.get("PROD_DIR", "") or ROOT / "var" / "prod"))
-    rasa_instances: int = field(default_factory=lambda: _env_int("RASA_INSTANCES", 2))
+    base: Path = field(default_factory=lambda: Path(settings.get("PROD_DIR") or ROOT / "var" / "prod"))
+    rasa_instances: int = field(default_factory=lambda: settings.get("RASA_INSTANCES"))
     action_instances: int = 2
-    nginx_port: int = field(default_factory=lambda: _env_int("PROD_NGINX_PORT", 8080))
-    rasa_port: int = field(default_factory=lambda: _env_int("PROD_RASA_PORT", 5105))
-    action_port: int = field(default_factory=lambda: _env_int("PROD_ACTION_PORT", 5155))
-    actions_lb_port: int = field(default_factory=lambda: _env_int("PROD_ACTIONS_LB_PORT", 5150))
-    pg_port: int = field(default_factory=lambda: _env_int("PROD_PG_PORT", 5433))
-    redis_port: int = field(default_factory=lambda: _env_int("PROD_REDIS_PORT", 6380))
+    nginx_port: int = field(default_factory=lambda: settings.get("PROD_NGINX_PORT"))
+    rasa_port: int = field(default_factory=lambda: settings.get("PROD_RASA_PORT"))
+    action_port: int = field(default_factory=lambda: settings.get("PROD_ACTION_PORT"))
+    actions_lb_port: int = field(default_factory=lambda: settings.get("PROD_ACTIONS_LB_PORT"))
+    pg_port: int = field(default_factory=lambda: settings.get("PROD_PG_PORT"))
+    redis_port: int = field(default_factory=lambda: settings.get("PROD_REDIS_PORT"))
     model: Optional[Path] = None
     # fsync off: only for throw-away clusters (tests, benchmarks).
     fast_pg: bool = False
     load_demo: bool = True
     api_token: str = field(default_factory=lambda: api_key())
-    rest_ip_rate: int = field(default_factory=lambda: _env_int("NGINX_REST_IP_RATE", 50))
-    rest_ip_burst: int = field(default_factory=lambda: _env_int("NGINX_REST_IP_BURST", 100))
-    action_timeout: int = field(default_factory=lambda: _env_int("ACTION_TIMEOUT_SECONDS", 10))
+    rest_ip_rate: int = field(default_factory=lambda: settings.get("NGINX_REST_IP_RATE"))
+    rest_ip_burst: int = field(default_factory=lambda: settings.get("NGINX_REST_IP_BURST"))
+    action_timeout: int = field(default_factory=lambda: int(settings.get("ACTION_TIMEOUT_SECONDS")))
     extra_env: Dict[str, str] = field(default_factory=dict)
     credentials: Path = field(default_factory=lambda: Path(
-        os.environ.get("HOTLINE_CREDENTIALS", "") or ROOT / "credentials.yml"))
+        settings.get("HOTLINE_CREDENTIALS") or ROOT / "credentials.yml"))
 
     @classmethod
     def ephemeral(cls, base: Path, **kwargs) -> "ProdConfig":

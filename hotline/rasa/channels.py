@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
@@ -43,6 +42,7 @@ from sanic.request import Request
 from hotline import texts
 from hotline.ops import metrics
 from hotline.rasa import hooks as rasa_hooks
+from hotline import settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +50,6 @@ RATE_LIMITED_TEXT = texts.RATE_LIMITED
 TOO_LONG_TEXT = texts.TOO_LONG
 ERROR_TEXT = texts.ERROR
 
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
 
 
 class RateLimiter:
@@ -105,10 +99,10 @@ class RateLimiter:
 
 class Limits:
     def __init__(self) -> None:
-        self.max_chars = _int_env("MAX_MESSAGE_CHARS", 1000)
+        self.max_chars = settings.get("MAX_MESSAGE_CHARS")
         self.limiter = RateLimiter(
-            _int_env("RATE_LIMIT_MESSAGES", 20), _int_env("RATE_LIMIT_WINDOW_SECONDS", 60),
-            os.environ.get("REDIS_URL") or None,
+            settings.get("RATE_LIMIT_MESSAGES"), settings.get("RATE_LIMIT_WINDOW_SECONDS"),
+            settings.get("REDIS_URL") or None,
         )
 
 

@@ -45,20 +45,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, List, Optional
 
 from hotline import texts
 from hotline.ops import metrics
 from hotline.rasa import http_pool
 from hotline.rasa.version_guard import require_rasa
+from hotline import settings
 
 logger = logging.getLogger(__name__)
 
 DEGRADED_TEXT = texts.DEGRADED
 DEGRADED_PHONE_SUFFIX = texts.DEGRADED_PHONE
 DEGRADED_METADATA_KEY = "hotline_degraded"
-ACTION_TIMEOUT_SECONDS = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "10"))
+ACTION_TIMEOUT_SECONDS = settings.get("ACTION_TIMEOUT_SECONDS")
 
 _installed = False
 
@@ -74,7 +74,7 @@ def install() -> None:
     jsonlog.configure_if_requested()
     _install_pool_pre_ping()
     http_pool.install()
-    if os.environ.get("HOTLINE_CACHED_ACTION_VALIDATION", "1") != "0":  # 0: Rasa's own, for comparison
+    if settings.get("HOTLINE_CACHED_ACTION_VALIDATION"):  # 0: Rasa's own, for comparison
         _install_cached_action_validation()
     _install_remote_action_wrapper()
     _install_turn_metrics()
@@ -95,7 +95,7 @@ def _install_pool_pre_ping() -> None:
         if tracker_store.is_postgresql_url(url):
             kwargs["pool_pre_ping"] = True
             kwargs.setdefault("connect_args", {}).setdefault(
-                "connect_timeout", int(os.environ.get("PG_CONNECT_TIMEOUT", "5")))
+                "connect_timeout", settings.get("PG_CONNECT_TIMEOUT"))
         return kwargs
 
     create_engine_kwargs.__wrapped__ = original  # type: ignore[attr-defined]

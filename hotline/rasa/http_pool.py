@@ -17,9 +17,10 @@ HOTLINE_POOLED_HTTP=0 restores Rasa's session per call (for comparison).
 from __future__ import annotations
 
 import asyncio
-import os
 import weakref
 from typing import Any, Dict, Tuple
+
+from hotline import settings
 
 KEEPALIVE_SECONDS = 4.0
 POOL_LIMIT = 100
@@ -44,7 +45,7 @@ class _KeptSession:
 
 def install() -> bool:
     """Replace EndpointConfig.session (idempotent); False when switched off."""
-    if os.environ.get("HOTLINE_POOLED_HTTP", "1") == "0":
+    if not settings.get("HOTLINE_POOLED_HTTP"):
         return False
     import aiohttp
     from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
