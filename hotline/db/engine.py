@@ -51,10 +51,15 @@ def guarded(func: Callable[..., T]) -> Callable[..., T]:
 
 
 def database_url(url: Optional[str] = None) -> str:
-    """The effective URL; relative SQLite paths are taken from the repo root,
-    so the action server, the CLI and the tests find the same file whatever
-    their working directory."""
-    raw = url or settings.get("DATABASE_URL")
+    """The effective URL of the project's database (see resolve_sqlite_path)."""
+    return resolve_sqlite_path(url or settings.get("DATABASE_URL"))
+
+
+def resolve_sqlite_path(raw: str) -> str:
+    """Relative SQLite paths are taken from the repo root, so the action
+    server, the CLIs and the tests find the same file whatever their working
+    directory; other URLs are returned as given. Also used for Rasa's tracker
+    database by the retention jobs."""
     parsed = make_url(raw)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return raw

@@ -49,22 +49,18 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from hotline.db.base import utcnow
-from hotline.paths import ROOT
 from hotline import settings
+from hotline.db.base import utcnow
 
 DEFAULT_TRACKER_URL = settings.CATALOGUE["TRACKER_DATABASE_URL"].default
 FINISHED_STATUSES = ("completed", "rejected")
 BATCH = 5000
 
 
-
 def tracker_url(url: Optional[str] = None) -> str:
-    raw = url or settings.get("TRACKER_DATABASE_URL")
-    parsed = make_url(raw)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
-        return str(parsed.set(database=str(ROOT / parsed.database)))
-    return raw
+    from hotline.db.engine import resolve_sqlite_path
+
+    return resolve_sqlite_path(url or settings.get("TRACKER_DATABASE_URL"))
 
 
 def tracker_engine(url: Optional[str] = None) -> Engine:
