@@ -18,12 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hotline.db.engine import dispose_engine, init_db  # noqa: E402
-from hotline.status.importer import HEADER, import_csv  # noqa: E402
-from hotline.db.tables.status import STATUSES  # noqa: E402
-from hotline.services import SERVICE_NAMES  # noqa: E402
+from hotline.db.engine import dispose_engine, init_db
+from hotline.status.importer import HEADER, import_csv
+from hotline.db.tables.status import STATUSES
+from hotline.services import SERVICE_NAMES
 
 SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков"]
 NAMES = ["Иван", "Алексей", "Дмитрий", "Сергей", "Андрей", "Михаил", "Павел", "Олег"]

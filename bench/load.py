@@ -40,11 +40,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from hotline.ops.local_servers import rss_mib  # noqa: E402
-from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
+from hotline.ops.local_servers import rss_mib
+from hotline.ops.supervisor import ProdConfig, ProdProfile
 
 CONVERSATION = [
     "привет",

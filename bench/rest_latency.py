@@ -12,11 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from hotline.ops.local_servers import LocalServers, rss_mib  # noqa: E402
-from hotline.training import train  # noqa: E402
+from hotline.ops.local_servers import LocalServers, rss_mib
+from hotline.training import train
 
 MESSAGES = [
     "здравствуйте",

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from voice.audio import silence  # noqa: E402
+from voice.audio import silence
 
 SENTENCES = [
     "Здравствуйте! Вы позвонили на горячую линию госуслуг.",
