@@ -17,6 +17,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture(scope="session")
+def pg_cluster():
+    """One throw-away PostgreSQL cluster for the whole session; each test that
+    needs PostgreSQL gets its own database in it (tests/databases.py)."""
+    from tests.databases import start_cluster
+
+    yield from start_cluster()
+
+
+@pytest.fixture(scope="session")
 def domain_yaml() -> Dict[str, Any]:
     return load_yaml(ROOT / "domain.yml")
 

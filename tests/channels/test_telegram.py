@@ -183,11 +183,15 @@ class TestClientAgainstTheFake:
             run(self._send_and_close(client, 78, "не дойдёт"))
         assert len(api.calls_of("sendMessage", 78, ok_only=False)) == 2
 
-    def test_the_fake_enforces_telegram_limits(self, api):
-        from aiogram.utils.exceptions import BadRequest
-        client = TelegramClient(TelegramSettings(token=TOKEN, api_url=api.base_url))
-        with pytest.raises(BadRequest, match="too long"):
-            run(self._send_and_close(client, 79, "я" * 4097))
+    def test_a_reply_over_telegrams_limit_arrives_whole_in_pieces(self, api):
+        # The fake refuses messages over 4096 characters as Telegram does, so
+        # an unsplit reply would show up here as a failed call.
+        settings = TelegramSettings(token=TOKEN, api_url=api.base_url)
+        text = "я" * 4097
+        sent = run(send_text_to(79, text, settings=settings))
+        calls = api.calls_of("sendMessage", 79, ok_only=False)
+        assert [c.status for c in calls] == [200] * sent and sent == 2
+        assert "".join(c.params["text"] for c in calls) == text
 
     def test_send_text_to_without_a_request(self, api):
         settings = TelegramSettings(token=TOKEN, api_url=api.base_url)

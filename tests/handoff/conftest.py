@@ -25,6 +25,18 @@ def db_url(tmp_path) -> Iterator[str]:
     dispose_engine(url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url_each_backend(request, tmp_path) -> Iterator[str]:
+    """A migrated database on SQLite and on PostgreSQL (the session's cluster),
+    for the repository tests: production keeps the queue in PostgreSQL."""
+    from hotline.db.engine import init_db
+    from tests.databases import empty_database
+
+    for url in empty_database(request, tmp_path, request.param):
+        init_db(url)
+        yield url
+
+
 @pytest.fixture
 def make_operator(db_url) -> Callable:
     from handoff.admin import add_operator

@@ -89,6 +89,9 @@ class FakeRasa:
         self.deliveries: List[Dict[str, Any]] = []
         self.triggered: List[tuple] = []
         self.fail_delivery = False
+        # What the bot answers when the console returns a conversation to it;
+        # tests set their own so they check what the console does with it.
+        self.resume_replies: List[Dict[str, Any]] = [{"text": "Оператор завершил разговор. Я снова на связи."}]
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -108,9 +111,11 @@ class FakeRasa:
             conv = request.match_info["conv"]
             body = await request.json()
             self.triggered.append((conv, body["name"]))
-            text = "Оператор завершил разговор. Я снова на связи."
-            self.trackers.setdefault(conv, []).append({"event": "bot", "text": text, "timestamp": time.time()})
-            return web.json_response({"tracker": {}, "messages": [{"recipient_id": conv, "text": text}]})
+            for reply in self.resume_replies:
+                self.trackers.setdefault(conv, []).append({"event": "bot", "text": reply.get("text"),
+                                                           "timestamp": time.time()})
+            return web.json_response({"tracker": {},
+                                      "messages": [{"recipient_id": conv, **r} for r in self.resume_replies]})
 
         async def deliver(request: web.Request) -> web.Response:
             if request.headers.get("X-Handoff-Secret") != self.secret:

@@ -169,11 +169,23 @@ def test_take_reply_close_deliver_to_the_citizen_and_resume_the_bot(client_for, 
     after = detail["last_message_id"]
     fresh = anna.get(f"/api/tickets/{ticket.id}/messages?after={after}").json()["messages"]
     assert [m["text"] for m in fresh] == ["Спасибо, номер старый"]
+    # Whatever the bot says on its return goes to the citizen as it is, every
+    # reply in order with its buttons, and is written to the tracker once (by Rasa).
+    rating = [{"title": str(n), "payload": f"/rate{{\"rating\": {n}}}"} for n in range(1, 6)]
+    fake.resume_replies = [{"text": "Ответ бота 1"}, {"text": "Ответ бота 2", "buttons": rating}]
+    delivered_before = len(fake.deliveries)
     closed = anna.close(ticket.id, "подсказал сменить номер")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert fake.triggered == [("telegram_777", "return_to_bot")]
-    assert {"event": "resume"} == {k: v for k, v in fake.trackers["telegram_777"][-2].items() if k == "event"}
-    assert "снова на связи" in fake.deliveries[-1]["text"]
+    events = fake.trackers["telegram_777"]
+    assert [e["event"] for e in events[-3:]] == ["resume", "bot", "bot"]
+    assert [e["text"] for e in events].count("Ответ бота 2") == 1
+    back = [(d["conversation_id"], d["channel"], d["text"], d.get("buttons"))
+            for d in fake.deliveries[delivered_before:]]
+    assert back == [("telegram_777", "telegram", "Ответ бота 1", None),
+                    ("telegram_777", "telegram", "Ответ бота 2", rating)]
+    stored = [(m.direction, m.text) for m in repo.ticket_messages(ticket.id, url=db_url)]
+    assert stored[-2:] == [("bot", "Ответ бота 1"), ("bot", "Ответ бота 2")]
     assert repo.get_ticket(ticket.id, url=db_url).resumed_at is not None
     actions = [e.action for e in repo.audit_entries(100, ticket_id=ticket.id, url=db_url)]
     assert {"take", "write", "close", "read"} <= set(actions)

@@ -17,6 +17,12 @@ from handoff_helpers import rasa_user_event
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def db_url(db_url_each_backend) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return db_url_each_backend
+
+
 def test_one_open_ticket_per_conversation_and_positions(db_url):
     t1, created1 = repo.create_ticket("c1", "rest", "request", "report_tech_issue", "не проходит оплата", url=db_url)
     t2, _ = repo.create_ticket("c2", "telegram", "fallback", "", "не понимаю бота", url=db_url)

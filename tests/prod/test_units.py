@@ -23,7 +23,8 @@ def run(coro):
 def test_nginx_configuration_renders_and_passes_nginx_t(tmp_path):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx not installed")
+        pytest.fail("nginx not found; run `make test` as root or install the Debian package nginx",
+                    pytrace=False)
     config = ProdConfig.ephemeral(tmp_path, rasa_instances=3)
     profile = ProdProfile(config)
     conf = profile.render_nginx()

@@ -25,7 +25,7 @@ from hotline.status.importer import import_csv
 from hotline.ops.metrics import STATUS_LOCKS
 from helpers import ROOT, load_yaml, run_action, user_event
 # The store fixtures (a fresh SQLite file and a fresh PostgreSQL database).
-from status.conftest import csv_row, pg_cluster, store, store_url, write_csv  # noqa: F401
+from status.conftest import csv_row, store, store_url, write_csv  # noqa: F401
 
 NUMBER = "AB-987654321"
 OWNER = {"full_name": "Петрова", "birth_date": "1990-07-01"}
@@ -214,7 +214,7 @@ _GUESSER = textwrap.dedent("""
 
 
 @pytest.fixture
-def pg_citizen(pg_cluster, write_csv):  # noqa: F811
+def pg_citizen(pg_cluster, write_csv):
     """The production case: one PostgreSQL database shared by two action servers."""
     name = f"lockout_{uuid.uuid4().hex[:12]}"
     pg_cluster.psql(f"CREATE DATABASE {name}")
