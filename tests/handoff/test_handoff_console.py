@@ -179,7 +179,7 @@ def test_take_reply_close_deliver_to_the_citizen_and_resume_the_bot(client_for, 
     assert fake.triggered == [("telegram_777", "return_to_bot")]
     events = fake.trackers["telegram_777"]
     assert [e["event"] for e in events[-3:]] == ["resume", "bot", "bot"]
-    assert [e["text"] for e in events].count("Ответ бота 2") == 1
+    assert [e.get("text") for e in events].count("Ответ бота 2") == 1
     back = [(d["conversation_id"], d["channel"], d["text"], d.get("buttons"))
             for d in fake.deliveries[delivered_before:]]
     assert back == [("telegram_777", "telegram", "Ответ бота 1", None),

@@ -33,10 +33,30 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = get_engine(config.attributes.get("url"))
     with engine.connect() as connection:
-        # render_as_batch: SQLite can only ALTER tables by copying them.
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch ALTER copies the table and drops the old one; with
+            # foreign keys on, that DROP cascades and deletes every child row
+            # (missing documents, status history). The pragma only takes
+            # effect outside a transaction, so it goes to the raw connection
+            # before Alembic begins one, and is restored for the pool.
+            _sqlite_foreign_keys(connection, False)
+        try:
+            # render_as_batch: SQLite can only ALTER tables by copying them.
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():
