@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.rest_latency import MESSAGES  # noqa: E402
-from bench.telegram_latency import figures, p95, user_count, wait_turn_over  # noqa: E402
+from bench.telegram_latency import compare, user_count, wait_turn_over  # noqa: E402
 from connectors.max.channel import sender_id_for  # noqa: E402
 from hotline.ops.local_servers import LocalServers  # noqa: E402
 from hotline.training import train  # noqa: E402
@@ -69,30 +67,11 @@ def main(count: int = 50, model: Optional[Path] = None) -> int:
             def by_webhook(update: dict) -> int:
                 return fake.deliver(update, secret=SECRET, url=webhook_url)
 
-            webhook: List[float] = []
-            polling: List[float] = []
-            rest: List[float] = []
-            for i in range(-len(MESSAGES), count):  # the first round warms up
-                text, conversation = MESSAGES[i % len(MESSAGES)], i // len(MESSAGES)
-                took_webhook = max_turn(servers, fake, 81_100_000 + conversation, text, by_webhook)
-                started = time.perf_counter()
-                servers.send(f"bench-rest-{conversation}", text)
-                took_rest = (time.perf_counter() - started) * 1000
-                took_polling = max_turn(servers, fake, 81_200_000 + conversation, text, fake.push_update)
-                if i >= 0:
-                    webhook.append(took_webhook)
-                    rest.append(took_rest)
-                    polling.append(took_polling)
-
-            print(f"MAX channel latency: {count} messages each way, interleaved "
-                  f"(update in -> first POST /messages at the Bot API)")
-            print(f"  webhook   {figures(webhook)}")
-            print(f"  polling   {figures(polling)}")
-            print(f"  REST      {figures(rest)}   (round trip of the same messages)")
-            for name, values in (("webhook", webhook), ("polling", polling)):
-                added = [t - r for t, r in zip(values, rest)]
-                print(f"  added by the {name:7s} channel (paired, minus REST): "
-                      f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
+            compare(servers, count, "MAX", "first POST /messages at the Bot API",
+                    lambda conversation, text: max_turn(servers, fake, 81_100_000 + conversation, text,
+                                                        by_webhook),
+                    lambda conversation, text: max_turn(servers, fake, 81_200_000 + conversation, text,
+                                                        fake.push_update))
         finally:
             poller.terminate()
             poller.wait(15)

@@ -77,6 +77,35 @@ def telegram_turn(servers: LocalServers, fake: FakeTelegramAPI, chat: int, text:
     return (first.at - started) * 1000
 
 
+def compare(servers: LocalServers, count: int, channel: str, arrival: str,
+            webhook_turn: Callable[[int, str], float], polling_turn: Callable[[int, str], float]) -> None:
+    """Webhook, REST and polling turns of the same messages, interleaved so
+    that a busy machine slows all three alike; prints the figures."""
+    webhook: List[float] = []
+    polling: List[float] = []
+    rest: List[float] = []
+    for i in range(-len(MESSAGES), count):  # the first round warms up
+        text, conversation = MESSAGES[i % len(MESSAGES)], i // len(MESSAGES)
+        took_webhook = webhook_turn(conversation, text)
+        started = time.perf_counter()
+        servers.send(f"bench-rest-{conversation}", text)
+        took_rest = (time.perf_counter() - started) * 1000
+        took_polling = polling_turn(conversation, text)
+        if i >= 0:
+            webhook.append(took_webhook)
+            rest.append(took_rest)
+            polling.append(took_polling)
+
+    print(f"{channel} channel latency: {count} messages each way, interleaved (update in -> {arrival})")
+    print(f"  webhook   {figures(webhook)}")
+    print(f"  polling   {figures(polling)}")
+    print(f"  REST      {figures(rest)}   (round trip of the same messages)")
+    for name, values in (("webhook", webhook), ("polling", polling)):
+        added = [t - r for t, r in zip(values, rest)]
+        print(f"  added by the {name:7s} channel (paired, minus REST): "
+              f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
+
+
 def main(count: int = 50, model: Optional[Path] = None) -> int:
     model = model or train()
     with tempfile.TemporaryDirectory() as tmp, FakeTelegramAPI() as fake:
@@ -96,30 +125,11 @@ def main(count: int = 50, model: Optional[Path] = None) -> int:
             def by_webhook(update: dict) -> int:
                 return fake.deliver(update, secret=SECRET, url=webhook_url)
 
-            webhook: List[float] = []
-            polling: List[float] = []
-            rest: List[float] = []
-            for i in range(-len(MESSAGES), count):  # the first round warms up
-                text, conversation = MESSAGES[i % len(MESSAGES)], i // len(MESSAGES)
-                took_webhook = telegram_turn(servers, fake, 9_100_000 + conversation, text, by_webhook)
-                started = time.perf_counter()
-                servers.send(f"bench-rest-{conversation}", text)
-                took_rest = (time.perf_counter() - started) * 1000
-                took_polling = telegram_turn(servers, fake, 9_200_000 + conversation, text, fake.push_update)
-                if i >= 0:
-                    webhook.append(took_webhook)
-                    rest.append(took_rest)
-                    polling.append(took_polling)
-
-            print(f"Telegram channel latency: {count} messages each way, interleaved "
-                  f"(update in -> first sendMessage at the Bot API)")
-            print(f"  webhook   {figures(webhook)}")
-            print(f"  polling   {figures(polling)}")
-            print(f"  REST      {figures(rest)}   (round trip of the same messages)")
-            for name, values in (("webhook", webhook), ("polling", polling)):
-                added = [t - r for t, r in zip(values, rest)]
-                print(f"  added by the {name:7s} channel (paired, minus REST): "
-                      f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
+            compare(servers, count, "Telegram", "first sendMessage at the Bot API",
+                    lambda conversation, text: telegram_turn(servers, fake, 9_100_000 + conversation, text,
+                                                             by_webhook),
+                    lambda conversation, text: telegram_turn(servers, fake, 9_200_000 + conversation, text,
+                                                             fake.push_update))
         finally:
             poller.terminate()
             poller.wait(15)

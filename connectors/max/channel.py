@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from connectors.chat_locks import ChatLocks
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.inbox import Inbox
+from connectors.messenger_output import SendThroughOne
 from connectors.max.client import MaxApiError, MaxClient
 from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.max.keyboard import MAX_MESSAGE_LENGTH, build_keyboard
@@ -84,7 +85,7 @@ def update_key(update: Dict[str, Any]) -> str:
     return f"{kind[:20]}:{digest}"
 
 
-class MaxOutput(OutputChannel):
+class MaxOutput(SendThroughOne, OutputChannel):
     """Sends Rasa's responses to a MAX user; works without an incoming
     request too (handoff, Rasa's trigger_intent). The recipient is a
     conversation id ("max_<user id>") or a user id."""
@@ -99,29 +100,6 @@ class MaxOutput(OutputChannel):
         self.payloads = payloads if payloads is not None else PayloadStore()
         self.typing = typing
         self.sent = 0
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text)
-
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
-        await self.send(recipient_id, text, buttons)
-
-    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]],
-                                 **kwargs: Any) -> None:
-        await self.send(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, image)
-
-    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
-        if isinstance(attachment, str):
-            await self.send(recipient_id, attachment)
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        custom = json_message.get(CHANNEL_NAME, json_message) if isinstance(json_message, dict) else {}
-        if isinstance(custom, dict) and (custom.get("text") or custom.get("buttons")):
-            await self.send(recipient_id, custom.get("text") or "", custom.get("buttons"))
 
     async def send(self, recipient_id: Any, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> int:
         """Text split into messages of at most 4,000 characters; the keyboard goes with the last."""

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -36,14 +35,11 @@ import aiohttp
 from connectors.max.client import MaxApiError, MaxClient
 from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.telegram.config import get_logger
+from connectors.webhook_forwarding import ConfigurationError, forward, run_until_signalled
 
 logger = get_logger("connectors.max.polling")
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class ConfigurationError(Exception):
-    pass
 
 
 def default_forward_url(env=os.environ) -> str:
@@ -118,28 +114,10 @@ class Poller:
 
     async def forward(self, update: Dict[str, Any]) -> None:
         """POST the update to Rasa until it is stored (2xx); retry with backoff."""
-        backoff = 0.5
-        headers = {SECRET_HEADER: self.settings.secret}
-        while True:
-            try:
-                async with self._session.post(self.forward_url, json=update, headers=headers) as reply:
-                    status = reply.status
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                status, problem = None, type(error).__name__
-            else:
-                problem = f"HTTP {status}"
-            if status is not None and 200 <= status < 300:
-                self.forwarded += 1
-                return
-            if status == 403:
-                raise ConfigurationError("Rasa refused the secret (403): give the poller and Rasa the same "
-                                         "MAX_TOKEN and MAX_WEBHOOK_SECRET")
-            if status is not None and 400 <= status < 500 and status not in (404, 408, 429):
-                logger.warning("Rasa refused a MAX update (%s); skipped", problem)
-                return
-            logger.warning("Rasa is not accepting updates (%s); retrying in %.1f s", problem, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+        if await forward(self._session, self.forward_url, update, {SECRET_HEADER: self.settings.secret}, logger,
+                         "Rasa refused the secret (403): give the poller and Rasa the same "
+                         "MAX_TOKEN and MAX_WEBHOOK_SECRET", self.max_backoff):
+            self.forwarded += 1
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -149,18 +127,8 @@ async def _main(args: argparse.Namespace) -> int:
         return 2
     poller = Poller(settings, args.rasa_url or default_forward_url(), MarkerFile(default_marker_file()),
                     poll_timeout=args.timeout)
-    task = asyncio.get_running_loop().create_task(poller.run())
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        logger.info("MAX long polling stopped (%d updates forwarded)", poller.forwarded)
-        return 0
-    except ConfigurationError as error:
-        logger.error("%s", settings.mask(error))
-        return 2
-    return 0
+    return await run_until_signalled(poller.run, logger, settings.mask,
+                                     lambda: f"MAX long polling stopped ({poller.forwarded} updates forwarded)")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.chat_locks import ChatLocks
 from connectors.inbox import Inbox
+from connectors.messenger_output import SendThroughOne
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
@@ -116,7 +117,7 @@ class TypingIndicator:
                     await task
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(SendThroughOne, OutputChannel):
     """Sends Rasa's responses to a Telegram chat.
 
     Needs no incoming request: `TelegramOutput.from_env()` or `send_text_to()`
@@ -138,31 +139,6 @@ class TelegramOutput(OutputChannel):
     @classmethod
     def from_env(cls, credentials: Optional[Dict[str, Any]] = None) -> "TelegramOutput":
         return cls(TelegramClient(TelegramSettings.load(credentials)))
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text)
-
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
-        await self.send(recipient_id, text, buttons)
-
-    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]],
-                                 **kwargs: Any) -> None:
-        await self.send(recipient_id, text, quick_replies)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, image)
-
-    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
-        if isinstance(attachment, str):
-            await self.send(recipient_id, attachment)
-
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        # Custom payloads belong to other channels (the widget); Telegram gets
-        # their text, if any, never raw JSON.
-        custom = json_message.get(CHANNEL_NAME, json_message) if isinstance(json_message, dict) else {}
-        if isinstance(custom, dict) and (custom.get("text") or custom.get("buttons")):
-            await self.send(recipient_id, custom.get("text") or "", custom.get("buttons"))
 
     async def send(self, recipient_id: Any, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> List[Any]:
         """Text split into messages of at most 4,096 characters; the keyboard goes with the last."""

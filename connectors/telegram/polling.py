@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -37,12 +36,9 @@ from aiogram.utils import exceptions
 
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
+from connectors.webhook_forwarding import ConfigurationError, forward, run_until_signalled
 
 logger = get_logger("connectors.telegram.polling")
-
-
-class ConfigurationError(Exception):
-    pass
 
 
 def default_forward_url(env=os.environ) -> str:
@@ -109,30 +105,11 @@ class Poller:
 
     async def forward(self, update: Dict[str, Any]) -> None:
         """POST the update to Rasa until it is accepted (2xx); retry with backoff."""
-        backoff = 0.5
-        headers = {SECRET_HEADER: self.settings.secret}
-        while True:
-            try:
-                async with self._session.post(self.forward_url, json=update, headers=headers) as reply:
-                    status = reply.status
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                status, problem = None, type(error).__name__
-            else:
-                problem = f"HTTP {status}"
-            if status is not None and 200 <= status < 300:
-                self.forwarded += 1
-                logger.debug("Telegram update %s forwarded", update.get("update_id"))
-                return
-            if status == 403:
-                raise ConfigurationError(
-                    "Rasa refused the secret token (403): give the poller and Rasa the same "
-                    "TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET")
-            if status is not None and 400 <= status < 500 and status not in (404, 408, 429):
-                logger.warning("Rasa refused a Telegram update (%s); skipped", problem)
-                return
-            logger.warning("Rasa is not accepting updates (%s); retrying in %.1f s", problem, backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+        if await forward(self._session, self.forward_url, update, {SECRET_HEADER: self.settings.secret}, logger,
+                         "Rasa refused the secret token (403): give the poller and Rasa the same "
+                         "TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET", self.max_backoff):
+            self.forwarded += 1
+            logger.debug("Telegram update %s forwarded", update.get("update_id"))
 
     async def _confirm(self) -> None:
         """Tell Telegram the forwarded updates are handled, so a restart does not re-send them."""
@@ -151,18 +128,8 @@ async def _main(args: argparse.Namespace) -> int:
         logger.error("TELEGRAM_TOKEN is not set")
         return 2
     poller = Poller(settings, args.rasa_url or default_forward_url(), poll_timeout=args.timeout)
-    task = asyncio.get_running_loop().create_task(poller.run())
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
-    try:
-        await task
-    except asyncio.CancelledError:
-        logger.info("Telegram long polling stopped (%d updates forwarded)", poller.forwarded)
-        return 0
-    except ConfigurationError as error:
-        logger.error("%s", settings.mask(str(error)))
-        return 2
-    return 0
+    return await run_until_signalled(poller.run, logger, settings.mask,
+                                     lambda: f"Telegram long polling stopped ({poller.forwarded} updates forwarded)")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

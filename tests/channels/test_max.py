@@ -195,9 +195,7 @@ def rasa(trained_model: Path, fake: FakeMax, tmp_path_factory) -> Iterator[Local
 
 
 def tracker(rasa: LocalServers, sender: str) -> Dict[str, Any]:
-    reply = requests.get(f"{rasa.url}/conversations/{sender}/tracker", timeout=30)
-    reply.raise_for_status()
-    return reply.json()
+    return rasa.tracker(sender)
 
 
 def bot_turns(events: List[Dict[str, Any]]) -> List[List[str]]:

@@ -32,8 +32,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-import aiohttp
 from aiohttp import web
+
+from tests.fakes.threaded_server import ThreadedServer
 
 TOKEN = "max-test-token-" + secrets.token_hex(16)
 BOT = {"user_id": 900_000_001, "name": "Горячая линия госуслуг", "username": "gosuslugi_hotline_bot",
@@ -76,72 +77,24 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class FakeMax:
+class FakeMax(ThreadedServer):
+    name = "fake-max"
+
     def __init__(self, token: str = TOKEN, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.token = token
-        self.host = host
-        self.port: Optional[int] = None
         self.calls: List[Call] = []
         self.subscriptions: List[Dict[str, Any]] = []
         self._failures: Dict[str, List[int]] = {}
         self._updates: List[Dict[str, Any]] = []  # index + 1 is the marker after it
         self._condition = threading.Condition()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._new_update: Optional[asyncio.Event] = None
-        self._thread: Optional[threading.Thread] = None
-        self._runner: Optional[web.AppRunner] = None
-        self._session: Optional[aiohttp.ClientSession] = None
 
-    # --- lifecycle ---
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> "FakeMax":
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="fake-max", daemon=True)
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("fake MAX API did not start")
-        return self
-
-    def _serve(self, started: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._start_site())
-        started.set()
-        self._loop.run_forever()
-
-    async def _start_site(self) -> None:
-        self._new_update = asyncio.Event()
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self._session = aiohttp.ClientSession()
 
-    def stop(self) -> None:
-        if self._loop is None:
-            return
-
-        async def _shutdown() -> None:
-            await self._session.close()
-            await self._runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(_shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop = None
-
-    def __enter__(self) -> "FakeMax":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    async def on_start(self) -> None:
+        self._new_update = asyncio.Event()
 
     # --- test controls ---
 
@@ -164,12 +117,7 @@ class FakeMax:
             raise AssertionError("no subscription")
         secret = subscription.get("secret") if secret is None else secret
         headers = {"X-Max-Bot-Api-Secret": secret} if secret else {}
-
-        async def _post() -> int:
-            async with self._session.post(url, json=update, headers=headers) as reply:
-                return reply.status
-
-        return asyncio.run_coroutine_threadsafe(_post(), self._loop).result(timeout)
+        return self.post_json(url, update, headers, timeout)
 
     def mark(self) -> int:
         with self._condition:

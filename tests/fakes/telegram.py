@@ -32,8 +32,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-import aiohttp
 from aiohttp import web
+
+from tests.fakes.threaded_server import ThreadedServer
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Госуслуги — горячая линия",
@@ -71,11 +72,12 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(ThreadedServer):
+    name = "fake-telegram"
+
     def __init__(self, token: str = TOKEN, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.token = token
-        self.host = host
-        self.port: Optional[int] = None
         self.calls: List[Call] = []
         self.messages: Dict[int, Dict[str, Any]] = {}
         self.webhook: Dict[str, Any] = {"url": ""}
@@ -85,63 +87,14 @@ class FakeTelegramAPI:
         self._pending: List[Dict[str, Any]] = []
         self._message_ids = itertools.count(1000)
         self._condition = threading.Condition()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._new_update: Optional[asyncio.Event] = None
         self._poll_generation = 0
-        self._thread: Optional[threading.Thread] = None
-        self._runner: Optional[web.AppRunner] = None
-        self._session: Optional[aiohttp.ClientSession] = None
 
-    # --- lifecycle ---
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> "FakeTelegramAPI":
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="fake-telegram", daemon=True)
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("fake Telegram API did not start")
-        return self
-
-    def _serve(self, started: threading.Event) -> None:
-        self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._start_site())
-        started.set()
-        self._loop.run_forever()
-
-    async def _start_site(self) -> None:
-        self._new_update = asyncio.Event()
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self._session = aiohttp.ClientSession()
 
-    def stop(self) -> None:
-        if self._loop is None:
-            return
-
-        async def _shutdown() -> None:
-            await self._session.close()
-            await self._runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(_shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop = None
-
-    def __enter__(self) -> "FakeTelegramAPI":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    async def on_start(self) -> None:
+        self._new_update = asyncio.Event()
 
     # --- test controls ---
 
@@ -165,12 +118,7 @@ class FakeTelegramAPI:
             raise AssertionError("no webhook is set")
         token = self.webhook.get("secret_token") if secret is None else secret
         headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
-
-        async def _post() -> int:
-            async with self._session.post(url, json=update, headers=headers) as reply:
-                return reply.status
-
-        status = asyncio.run_coroutine_threadsafe(_post(), self._loop).result(timeout)
+        status = self.post_json(url, update, headers, timeout)
         self.webhook_deliveries.append({"update_id": update.get("update_id"), "status": status})
         return status
 
