@@ -38,7 +38,9 @@ def rasa_argv(args: List[str], key: str, env=None) -> List[str]:
     host = str(env.get("RASA_HOST", "") or "").strip()
     if host and "--interface" not in args and "-i" not in args:
         args += ["--interface", host]
-    return ["rasa", "run", *args, "--jwt-secret", key, "--jwt-method", "HS256"]
+    # "--jwt-secret=KEY" in one word: a key that starts with "-" (token_urlsafe
+    # gives one in 64) would otherwise be taken by argparse for an option.
+    return ["rasa", "run", *args, f"--jwt-secret={key}", "--jwt-method", "HS256"]
 
 
 def main(argv: Optional[List[str]] = None) -> None:

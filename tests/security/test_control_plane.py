@@ -134,4 +134,14 @@ def test_launcher_refuses_secrets_on_its_command_line():
     argv = rasa_argv(["run", "--port", "5005"], "the-key", {"WEBCHAT_PORT": "8081"})
     assert argv[argv.index("--cors") + 1:argv.index("--cors") + 3] == ["http://localhost:8081",
                                                                        "http://127.0.0.1:8081"]
-    assert argv[-4:] == ["--jwt-secret", "the-key", "--jwt-method", "HS256"]  # in-process only
+    assert argv[-3:] == ["--jwt-secret=the-key", "--jwt-method", "HS256"]  # in-process only
+
+
+def test_a_key_that_starts_with_a_dash_reaches_rasa_as_the_secret():
+    """token_urlsafe gives a leading "-" one time in 64: Rasa must not exit on it."""
+    from rasa.__main__ import create_argument_parser
+
+    from hotline.rasa_server import rasa_argv
+
+    argv = rasa_argv(["run", "--port", "5005"], "-dash-key", {})
+    assert create_argument_parser().parse_args(argv[1:]).jwt_secret == "-dash-key"
