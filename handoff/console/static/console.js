@@ -112,10 +112,17 @@
     var last = parseInt(facts.getAttribute("data-last-message"), 10) || 0;
     var status = facts.getAttribute("data-status");
 
+    // A form that really submits (closing, taking) navigates away; a reload from
+    // the poll, which sees the new status first, would cancel that navigation and
+    // leave the operator on the closed ticket instead of the queue.
+    var leaving = false;
+    document.addEventListener("submit", function (event) { if (!event.defaultPrevented) { leaving = true; } });
+
     function poll() {
+      if (leaving) { return; }
       api("GET", "/api/tickets/" + id + "/messages?after=" + last).then(function (data) {
         data.messages.forEach(function (m) { appendMessage(list, m); last = Math.max(last, m.id); });
-        if (data.ticket.status !== status) { window.location.reload(); }
+        if (data.ticket.status !== status && !leaving) { window.location.reload(); }
       }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
     }
     setTimeout(poll, 1000);
