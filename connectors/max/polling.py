@@ -123,6 +123,12 @@ class Poller:
 async def _main(args: argparse.Namespace) -> int:
     settings = MaxSettings.load()
     if not settings.enabled:
+        if args.idle_without_token:
+            # A cluster runs the poller whether or not the deployment has a MAX
+            # bot: without a token it waits for its stop instead of crash-looping.
+            logger.info("MAX_TOKEN is not set: the MAX channel is off; the poller idles")
+            return await run_until_signalled(asyncio.Event().wait, logger, settings.mask,
+                                             lambda: "MAX long polling stopped (channel off)")
         logger.error("MAX_TOKEN is not set")
         return 2
     poller = Poller(settings, args.rasa_url or default_forward_url(), MarkerFile(default_marker_file()),
@@ -137,6 +143,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                            "http://localhost:$RASA_PORT/webhooks/max/webhook)")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("MAX_POLL_TIMEOUT", 25)),
                         help="/updates long-poll timeout, seconds")
+    parser.add_argument("--idle-without-token", action="store_true",
+                        help="without MAX_TOKEN wait for SIGTERM instead of exiting with 2 (cluster pods)")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -102,7 +102,7 @@ def test_the_messenger_webhooks_are_public_only_where_no_poller_reads_them(manif
 REACHABLE_FROM = {
     "actions": {"rasa"},
     "console": {"operators"},
-    "rasa": {"ingress", "console", "telegram-polling", "phone"},
+    "rasa": {"ingress", "console", "telegram-polling", "max-polling", "phone"},
 }
 
 
@@ -130,8 +130,10 @@ def test_egress_goes_only_where_each_process_needs_it(overlay, manifests):
         needs_database = name in ("rasa", "actions", "console", "migrate", "purge")
         assert allowed(docs, pod, MANAGED_POSTGRES, 5432) == needs_database, name
         # The messenger APIs: Rasa answers citizens, the console runs the
-        # operators' Telegram group, the poller reads Telegram.
-        assert allowed(docs, pod, TELEGRAM_API, 443) == (name in ("rasa", "console", "telegram-polling")), name
+        # operators' Telegram group, the pollers read Telegram and MAX (both
+        # public HTTPS, so one rule serves either address).
+        assert allowed(docs, pod, TELEGRAM_API, 443) == \
+            (name in ("rasa", "console", "telegram-polling", "max-polling")), name
     assert allowed(docs, pods["rasa"], MANAGED_POSTGRES, 6379)
     assert not allowed(docs, pods["actions"], MANAGED_POSTGRES, 6379)
     assert not allowed(docs, pods["webchat"], TELEGRAM_API, 443)
