@@ -177,7 +177,7 @@ class ConsoleClient:
         return self.post(f"/api/tickets/{ticket_id}/close", json={"resolution": resolution})
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20, interval: float = 0.05, what: str = "condition"):
+def wait_until(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.05, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -44,7 +44,7 @@ def test_console_in_a_browser(console, make_operator, db_url, fake_rasa):
             errors.clear()  # the wrong password's 401 page is logged by Chromium itself
             # A new ticket shows up by itself (the page polls the queue).
             later, _ = repo.create_ticket("vk_2", "vk", "request", "", "Не приходит SMS", url=db_url)
-            page.wait_for_selector(f"#ticket-row-{later.id}", timeout=10_000)
+            page.wait_for_selector(f"#ticket-row-{later.id}")
             page.click(f"#take-{ticket.id}")
             page.wait_for_selector("#reply-text")
             page.select_option("#canned", "security_tips")
@@ -55,7 +55,7 @@ def test_console_in_a_browser(console, make_operator, db_url, fake_rasa):
             page.wait_for_selector("#reply-status:has-text('Доставлено')")
             assert fake_rasa.fake.deliveries[-1]["text"] == chosen
             repo.add_message(ticket.id, "citizen", "а если я уже сказал код?", "broker", delivered=True, url=db_url)
-            page.wait_for_selector("#live-messages >> text=а если я уже сказал код?", timeout=10_000)
+            page.wait_for_selector("#live-messages >> text=а если я уже сказал код?")
             page.fill("#resolution", "объяснила, что делать")
             page.click("#close-ticket")
             page.wait_for_selector("#queue-table")

@@ -32,7 +32,7 @@ def test_ticket_topic_take_reply_and_close_from_telegram(console_factory, bot_ap
     topic = wait_until(lambda: api.sent("createForumTopic"), what="a topic for the ticket")[0]
     assert topic["params"]["name"].startswith(f"№{ticket.id} · Мошенничество")
     thread = wait_until(lambda: repo.get_ticket(ticket.id, url=db_url).tg_topic_id, what="topic id stored")
-    card = api.card_message(thread)
+    card = wait_until(lambda: api.find_card(thread), what="the ticket card in its topic")
     assert "Канал: ВКонтакте" in card["text"]
 
     repo.add_message(ticket.id, "citizen", "мне опять звонят", "broker", delivered=True, url=db_url)
