@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import json
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
@@ -44,8 +43,8 @@ from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.max.keyboard import MAX_MESSAGE_LENGTH, build_keyboard
 from connectors.telegram import texts
 from connectors.telegram.channel import TypingIndicator
-from connectors.telegram.config import get_logger
-from connectors.telegram.formatting import KEY_PREFIX, PayloadStore, keyboard_payloads, payload_key, split_text
+from connectors.telegram.config import get_logger, same_secret
+from connectors.telegram.formatting import PayloadStore, split_text
 
 logger = get_logger(__name__)
 
@@ -223,12 +222,7 @@ class MaxInput(InputChannel):
     # --- webhook ---
 
     def _secret_ok(self, given: str) -> bool:
-        expected = self.settings.secret
-        if not given or not expected:
-            return False
-        # Digests of equal length: the time taken reveals nothing, not even the length.
-        return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                                   hashlib.sha256(expected.encode()).digest())
+        return same_secret(given, self.settings.secret)
 
     async def receive(self, request: Request) -> HTTPResponse:
         if not self.settings.enabled:
@@ -352,17 +346,8 @@ class MaxInput(InputChannel):
             logger.debug("MAX /answers failed: %s", self.settings.mask(error))
 
     def _resolve_payload(self, data: str) -> Optional[str]:
-        if not data:
-            return None
-        payload = self.payloads.resolve(data)
-        if payload is None and data.startswith(KEY_PREFIX):
-            # A restart since the keyboard was sent: any domain button is found by its key.
-            domain = getattr(getattr(getattr(self._app, "ctx", None), "agent", None), "domain", None)
-            for candidate in keyboard_payloads([getattr(domain, "responses", None) or {}]):
-                if payload_key(candidate) == data:
-                    self.payloads.callback_data(candidate)
-                    return candidate
-        return payload
+        domain = getattr(getattr(getattr(self._app, "ctx", None), "agent", None), "domain", None)
+        return self.payloads.resolve_or_find(data, getattr(domain, "responses", None))
 
     async def _to_rasa(self, user_id: int, chat_id: Optional[int], text: str, on_new_message: Callable) -> None:
         typing = TypingIndicator(self.client, chat_id) if chat_id is not None else None

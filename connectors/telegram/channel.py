@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -42,9 +40,8 @@ from connectors.inbox import Inbox
 from connectors.messenger_output import SendThroughOne
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
-from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
-from connectors.telegram.formatting import (KEY_PREFIX, PayloadStore, build_keyboard, keyboard_payloads,
-                                            payload_key, split_text)
+from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger, same_secret
+from connectors.telegram.formatting import PayloadStore, build_keyboard, split_text
 
 logger = get_logger(__name__)
 
@@ -273,12 +270,7 @@ class TelegramInput(InputChannel):
     # --- webhook ---
 
     def _secret_ok(self, given: str) -> bool:
-        expected = self.settings.secret
-        if not given or not expected:
-            return False
-        # Digests of equal length: the comparison time reveals nothing, not even the length.
-        return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                                   hashlib.sha256(expected.encode()).digest())
+        return same_secret(given, self.settings.secret)
 
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if not self.settings.enabled:
@@ -431,18 +423,7 @@ class TelegramInput(InputChannel):
         return getattr(agent, "domain", None)
 
     def _resolve_payload(self, data: str, app: Any) -> Optional[str]:
-        if not data:
-            return None
-        payload = self.payloads.resolve(data)
-        if payload is None and data.startswith(KEY_PREFIX):
-            # Not in memory (a restart since the keyboard was sent): any button of
-            # the domain's responses can be found by its key.
-            domain = self._domain(app)
-            for candidate in keyboard_payloads([getattr(domain, "responses", None) or {}]):
-                if payload_key(candidate) == data:
-                    self.payloads.callback_data(candidate)
-                    return candidate
-        return payload
+        return self.payloads.resolve_or_find(data, getattr(self._domain(app), "responses", None))
 
     def _known_intents(self, app: Any) -> frozenset:
         domain = self._domain(app)

@@ -140,6 +140,17 @@ class PayloadStore:
             return data
         return self._payloads.get(data)
 
+    def resolve_or_find(self, data: str, responses: Any) -> Optional[str]:
+        """`resolve`, and for a key not in memory (a restart since the
+        keyboard was sent) the button of the domain's responses with that key."""
+        payload = self.resolve(data) if data else None
+        if payload is None and data.startswith(KEY_PREFIX):
+            for candidate in keyboard_payloads([responses or {}]):
+                if payload_key(candidate) == data:
+                    self.callback_data(candidate)
+                    return candidate
+        return payload
+
     def __len__(self) -> int:
         return len(self._payloads)
 
