@@ -25,7 +25,7 @@ from connectors.telegram import texts
 from connectors.telegram.formatting import PayloadStore
 from hotline.ops import local_servers
 from hotline.ops.local_servers import LocalServers
-from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT
+from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT, bot_texts, bot_turns
 from tests.fakes.max import (TOKEN, Call, FakeMax, attachment_update, bot_started_update, callback_update,
                              edited_update, new_user, text_update)
 
@@ -198,16 +198,6 @@ def tracker(rasa: LocalServers, sender: str) -> Dict[str, Any]:
     return rasa.tracker(sender)
 
 
-def bot_turns(events: List[Dict[str, Any]]) -> List[List[str]]:
-    turns: List[List[str]] = []
-    for event in events:
-        if event["event"] == "user":
-            turns.append([])
-        elif event["event"] == "bot" and turns:
-            turns[-1].append((event.get("metadata") or {}).get("utter_action") or event.get("text"))
-    return turns
-
-
 def turn(rasa: LocalServers, fake: FakeMax, user: int, update: Dict[str, Any], timeout: float = 60) -> List[Call]:
     """Deliver an update like MAX; wait until Rasa's turn is over; the messages it sent."""
     sender = sender_id_for(user)
@@ -255,13 +245,7 @@ class TestWebhook:
         rest_turns = bot_turns(tracker(rasa, rest_sender)["events"])
         max_events = tracker(rasa, sender_id_for(user))["events"]
         assert bot_turns(max_events) == rest_turns and len(rest_turns) == len(SAME_ANSWERS_SCRIPT)
-        said: List[List[str]] = []
-        for event in max_events:
-            if event["event"] == "user":
-                said.append([])
-            elif event["event"] == "bot" and said:
-                said[-1].append(event["text"].strip())
-        assert said == delivered
+        assert bot_texts(max_events) == delivered
         assert all(e.get("input_channel") == "max" for e in max_events if e["event"] == "user")
 
     def test_typing_is_shown_in_the_chat(self, rasa, fake):

@@ -30,7 +30,7 @@ from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStor
                                             split_text, utf16_len)
 from hotline.ops import local_servers
 from hotline.ops.local_servers import LocalServers
-from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT
+from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT, bot_texts, bot_turns
 from tests.fakes.telegram import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
                                           document_update, edited_update, group_text_update, location_update,
                                           photo_update, sticker_update, text_update, voice_update)
@@ -300,17 +300,6 @@ def keyboard(call: Call) -> List[Dict[str, Any]]:
     return [b for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
 
-def bot_turns(events: List[Dict[str, Any]]) -> List[List[str]]:
-    """Per user message, the bot's messages: response name if any, else text."""
-    turns: List[List[str]] = []
-    for event in events:
-        if event["event"] == "user":
-            turns.append([])
-        elif event["event"] == "bot" and turns:
-            turns[-1].append((event.get("metadata") or {}).get("utter_action") or event.get("text"))
-    return turns
-
-
 @pytest.mark.slow
 class TestWebhook:
     def test_start_up_registers_the_webhook_with_the_secret(self, rasa, fake):
@@ -491,13 +480,7 @@ class TestWebhook:
         telegram_events = tracker(rasa, sender_id_for(chat))["events"]
         assert bot_turns(telegram_events) == rest_turns and len(rest_turns) == len(script)
         # and what Telegram received is what the dialogue said, word for word
-        said: List[List[str]] = []
-        for event in telegram_events:
-            if event["event"] == "user":
-                said.append([])
-            elif event["event"] == "bot" and said:
-                said[-1].append(event["text"].strip())
-        assert said == delivered
+        assert bot_texts(telegram_events) == delivered
 
     def test_logs_carry_no_token_secret_or_message_text(self, rasa, fake):
         chat = new_chat()
