@@ -4,9 +4,13 @@ the verifying turn.
 The form asks for the surname one turn before the date of birth, and Rasa
 reads the conversation back from the tracker store between turns — where
 the name is masked. So the name never goes into the slot: the form puts it
-here (the slot only says «given»), and the check takes it out — read and
-deleted in one transaction — when the date arrives. An abandoned check
-leaves it for HOLD_FOR at most; each new hold clears expired names.
+here (the slot only says «given»), and the check reads it when the date
+arrives. Reading cuts its life to REDELIVERY_GRACE instead of deleting it:
+a Rasa instance that dies after the check ran but before it saved the turn
+has nginx redeliver the date to another instance, and that check needs the
+name again (else a citizen with correct data is told nothing matches).
+An abandoned check leaves it for HOLD_FOR at most; each new hold clears
+expired names.
 Keys are SHA-256 of the conversation id.
 """
 from __future__ import annotations
@@ -15,14 +19,16 @@ import datetime as dt
 import hashlib
 from typing import Optional
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from hotline.db.base import utcnow
 from hotline.db.engine import StoreUnavailable, guarded, write_transaction
 from hotline.db.tables.status import status_check_names
 
 HOLD_FOR = dt.timedelta(minutes=15)
-__all__ = ["GIVEN", "HOLD_FOR", "StoreUnavailable", "hold", "take"]
+# Longer than nginx's wait for a dying upstream before it retries elsewhere.
+REDELIVERY_GRACE = dt.timedelta(minutes=2)
+__all__ = ["GIVEN", "HOLD_FOR", "REDELIVERY_GRACE", "StoreUnavailable", "hold", "take"]
 # The full_name slot's value while a name is held.
 GIVEN = "***"
 
@@ -45,12 +51,17 @@ def hold(conversation: str, full_name: str, *, now: Optional[dt.datetime] = None
 
 @guarded
 def take(conversation: str, *, now: Optional[dt.datetime] = None, url: Optional[str] = None) -> Optional[str]:
-    """The held name (once: it is deleted), or None if none or expired."""
+    """The held name, or None if none or expired. It stays readable for
+    REDELIVERY_GRACE at most after the first read (a redelivered turn)."""
     now = now or utcnow()
     names = status_check_names
     key = _key(conversation)
     with write_transaction(url) as conn:
         row = conn.execute(select(names.c.full_name, names.c.expires_at)
                            .where(names.c.conversation_hash == key)).first()
-        conn.execute(delete(names).where(names.c.conversation_hash == key))
-    return row.full_name if row is not None and row.expires_at > now else None
+        if row is None or row.expires_at <= now:
+            conn.execute(delete(names).where(names.c.conversation_hash == key))
+            return None
+        conn.execute(update(names).where(names.c.conversation_hash == key)
+                     .values(expires_at=min(row.expires_at, now + REDELIVERY_GRACE)))
+    return row.full_name

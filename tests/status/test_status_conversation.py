@@ -122,13 +122,18 @@ def test_form_takes_a_name_and_refuses_what_is_not_one(typed, expected, citizen_
     assert [m["response"] for m in dispatcher.messages] == ([] if expected else ["utter_invalid_full_name"])
 
 
-def test_the_held_name_is_used_once_and_expires(citizen_store, make_tracker, dispatcher):
+def test_the_held_name_outlives_its_use_only_for_a_redelivery_and_expires(citizen_store, make_tracker, dispatcher):
     import datetime as dt
 
     from hotline.status import held_names
 
     held_names.hold("c1", "Иванов")
-    assert held_names.take("c1") == "Иванов" and held_names.take("c1") is None
+    assert held_names.take("c1") == "Иванов"
+    # A turn redelivered after an instance died still finds it; past the grace nothing does.
+    assert held_names.take("c1") == "Иванов"
+    later = held_names.utcnow() + held_names.REDELIVERY_GRACE + dt.timedelta(seconds=1)
+    assert held_names.take("c1", now=later) is None
+    assert held_names.take("c1") is None  # the expired row was deleted
     held_names.hold("c1", "Иванов", now=dt.datetime(2026, 1, 1))
     assert held_names.take("c1") is None  # expired
     # No name, no comparison: the check does not count it against anyone.
