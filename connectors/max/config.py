@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-from dataclasses import dataclass, fields
-from typing import Any, Dict, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
 
-from connectors.telegram.config import mask_secrets
+from connectors.telegram.config import mask_secrets, read_fields
 
 DEFAULT_API_URL = "https://platform-api.max.ru"
 SECRET_HEADER = "X-Max-Bot-Api-Secret"
@@ -50,22 +49,9 @@ class MaxSettings:
     @classmethod
     def load(cls, credentials: Optional[Mapping[str, Any]] = None,
              env: Optional[Mapping[str, str]] = None) -> "MaxSettings":
-        env = os.environ if env is None else env
-        credentials = dict(credentials or {})
-        values: Dict[str, Any] = {}
-        for f in fields(cls):
-            if credentials.get(f.name) not in (None, ""):
-                values[f.name] = credentials[f.name]
-            elif f.name in _ENV and str(env.get(_ENV[f.name], "")).strip():
-                values[f.name] = env[_ENV[f.name]]
-        for name, kind in (("max_send_attempts", int), ("max_concurrent_updates", int),
-                           ("retry_base_delay", float), ("max_retry_delay", float), ("request_timeout", float)):
-            if name in values:
-                values[name] = kind(values[name])
-        for name in ("token", "api_url", "webhook_url", "webhook_secret"):
-            if name in values:
-                values[name] = str(values[name]).strip()
-        settings = cls(**values)
+        settings = cls(**read_fields(cls, credentials, env, _ENV, {
+            "max_send_attempts": int, "max_concurrent_updates": int, "retry_base_delay": float,
+            "max_retry_delay": float, "request_timeout": float}))
         if settings.webhook_secret and not _SECRET_CHARS.match(settings.webhook_secret):
             raise ValueError("MAX_WEBHOOK_SECRET: 5-256 characters A-Z, a-z, 0-9, _ and - only "
                              "(MAX's rule for the subscription secret)")

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 DEFAULT_API_URL = "https://api.telegram.org"
 # The update kinds the channel handles; setWebhook and getUpdates ask for these only.
@@ -33,6 +33,27 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on", "да")
     return bool(value)
+
+
+def read_fields(cls: Any, credentials: Optional[Mapping[str, Any]], env: Optional[Mapping[str, str]],
+                env_names: Mapping[str, str], kinds: Mapping[str, Callable[[Any], Any]]) -> Dict[str, Any]:
+    """A messenger channel's settings dataclass values: a credentials-file
+    value wins, else the environment variable (`env_names`); `kinds` convert,
+    the environment's strings (token, URLs, secrets) are stripped."""
+    env = os.environ if env is None else env
+    credentials = dict(credentials or {})
+    values: Dict[str, Any] = {}
+    for f in fields(cls):
+        if credentials.get(f.name) not in (None, ""):
+            values[f.name] = credentials[f.name]
+        elif f.name in env_names and str(env.get(env_names[f.name], "")).strip():
+            values[f.name] = env[env_names[f.name]]
+    for name, value in values.items():
+        if name in kinds:
+            values[name] = kinds[name](value)
+        elif name in env_names:
+            values[name] = str(value).strip()
+    return values
 
 
 @dataclass(frozen=True)
@@ -58,25 +79,10 @@ class TelegramSettings:
     def load(cls, credentials: Optional[Mapping[str, Any]] = None,
              env: Optional[Mapping[str, str]] = None) -> "TelegramSettings":
         """Credentials-file values win; secrets and URLs normally come from the environment."""
-        env = os.environ if env is None else env
-        credentials = dict(credentials or {})
-        values: Dict[str, Any] = {}
-        for f in fields(cls):
-            if credentials.get(f.name) not in (None, ""):
-                values[f.name] = credentials[f.name]
-            elif f.name in _ENV and env.get(_ENV[f.name]):
-                values[f.name] = env[_ENV[f.name]]
-        for name in ("private_only", "remove_keyboard_after_press"):
-            if name in values:
-                values[name] = _as_bool(values[name])
-        for name, kind in (("max_send_attempts", int), ("max_concurrent_updates", int),
-                           ("max_retry_after", float), ("request_timeout", float)):
-            if name in values:
-                values[name] = kind(values[name])
-        for name in ("token", "api_url", "webhook_url", "webhook_secret"):
-            if name in values:
-                values[name] = str(values[name]).strip()
-        settings = cls(**values)
+        settings = cls(**read_fields(cls, credentials, env, _ENV, {
+            "private_only": _as_bool, "remove_keyboard_after_press": _as_bool,
+            "max_send_attempts": int, "max_concurrent_updates": int,
+            "max_retry_after": float, "request_timeout": float}))
         if settings.webhook_secret and not _SECRET_CHARS.match(settings.webhook_secret):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only "
                              "(Telegram's rule for secret_token)")
