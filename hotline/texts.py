@@ -83,7 +83,10 @@ PHONE_UNAVAILABLE = "Извините, сервис временно недос�
 PHONE_OPTIONS = "Можно выбрать: {options}."
 
 # Every line of the assistant is taken (VOICE_MAX_CALLS): said, then the call ends.
-PHONE_BUSY = "Здравствуйте! Сейчас все линии заняты. Пожалуйста, перезвоните позже. До свидания."
+# Over the call cap: the caller is on the line already, so no "call again";
+# the article names the online chat as the round-the-clock alternative.
+PHONE_BUSY = ("Здравствуйте! Сейчас все линии заняты, и принять звонок не получается. "
+              "Задать вопрос можно в онлайн‑чате на портале Госуслуг: он работает круглосуточно. До свидания.")
 
 PHONE_FIXED = [PHONE_REPROMPT, PHONE_SILENCE_GOODBYE, PHONE_REPEAT, PHONE_OFFER_KEYPAD, PHONE_TRANSFER,
                PHONE_UNAVAILABLE, PHONE_BUSY]

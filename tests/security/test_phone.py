@@ -110,7 +110,8 @@ def test_listening_beyond_loopback_still_admits_only_the_allowed_peers():
 
 def test_over_the_call_cap_the_caller_hears_busy_and_is_hung_up():
     busy = busy_prompt()
-    assert "все линии заняты" in prompts.BUSY and "перезвоните" in prompts.BUSY
+    # The caller is told where else to ask, never to call the line again.
+    assert "все линии заняты" in prompts.BUSY and "чат" in prompts.BUSY and "перезвон" not in prompts.BUSY
 
     async def scenario():
         calls = Calls()
