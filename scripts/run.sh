@@ -73,6 +73,9 @@ TXT
   echo "Rasa server did not answer on port ${RASA_PORT} within 3 minutes" >&2
 ) &
 
+# --enable-api is safe here: hotline.rasa_server requires an auth token for the
+# API (auth_token = RASA_API_TOKEN or var/rasa-api.secret, mode 600) and keeps it
+# off argv. Only this port is public; everything else binds to 127.0.0.1.
 exec_rasa() {
   .venv/bin/python -m hotline.rasa_server run --enable-api --interface "${RASA_HOST:-0.0.0.0}" --port "$RASA_PORT" \
     --model "$MODEL" --endpoints var/endpoints.run.yml --credentials credentials.yml
