@@ -1,13 +1,13 @@
 """Training data and domain keep the NLU contract and stay consistent."""
 from __future__ import annotations
 
-import difflib
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 from helpers import ROOT, load_yaml
+from hotline.nlu.examples import near_copy, plain
 from hotline.services import SERVICE_NAMES
 
 CONTRACT = ROOT.parent / "shared" / "docs" / "intents.md"
@@ -27,11 +27,6 @@ def _examples(files) -> dict[str, list[str]]:
                 lines = [l[2:].strip() for l in block["examples"].splitlines() if l.startswith("- ")]
                 found.setdefault(block["intent"], []).extend(lines)
     return found
-
-
-def _plain(example: str) -> str:
-    text = re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", example)
-    return re.sub(r"\W+", " ", text.lower().replace("ё", "е")).strip()
 
 
 TRAINING = _examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))
@@ -54,28 +49,6 @@ def test_contract_names_are_in_domain_and_data(domain_yaml):
         assert entity in domain_yaml["entities"], entity
 
 
-def _drops_to(longer: list[str], shorter: list[str]) -> bool:
-    return len(longer) == len(shorter) + 1 and any(
-        longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
-
-
-def _near_copy(a: str, b: str) -> bool:
-    """Same utterance in substance: equal, equal but for one word, or a
-    SequenceMatcher ratio above 0.9 («сколько ждать ответа оператора» vs
-    «сколько ждать ответа»). Both are _plain()-folded."""
-    if a == b:
-        return True
-    wa, wb = a.split(), b.split()
-    if _drops_to(wa, wb) or _drops_to(wb, wa):
-        return True
-    # ratio() is at most 2·min/(len a + len b): most pairs stop here, before
-    # the (slow, pure Python) matcher is built.
-    if 2 * min(len(a), len(b)) / (len(a) + len(b)) <= 0.9:
-        return False
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return matcher.quick_ratio() > 0.9 and matcher.ratio() > 0.9
-
-
 def test_held_out_set_covers_every_intent_and_key_with_enough_utterances():
     assert sum(len(v) for v in HELD_OUT.values()) >= 450
     assert set(HELD_OUT) == set(TRAINING), set(HELD_OUT) ^ set(TRAINING)
@@ -86,12 +59,12 @@ def test_held_out_set_covers_every_intent_and_key_with_enough_utterances():
 def test_held_out_set_has_no_near_copies_of_training_examples():
     """A held-out utterance that is a training example with one word more or
     less tests memory, not understanding, and flatters the accuracy gate."""
-    training = [(_plain(e), intent, e) for intent, examples in TRAINING.items() for e in examples]
+    training = [(plain(e), intent, e) for intent, examples in TRAINING.items() for e in examples]
     leaked = []
     for intent, examples in HELD_OUT.items():
         for example in examples:
-            plain = _plain(example)
-            copies = [f"{i}: {e!r}" for p, i, e in training if _near_copy(plain, p)]
+            folded = plain(example)
+            copies = [f"{i}: {e!r}" for p, i, e in training if near_copy(folded, p)]
             if copies:
                 leaked.append(f"{intent}: {example!r} ~ {copies[0]}")
     assert not leaked, "held-out utterances too close to training examples " \
@@ -99,12 +72,12 @@ def test_held_out_set_has_no_near_copies_of_training_examples():
 
 
 def test_near_copy_rule_catches_one_word_and_small_edits():
-    assert _near_copy(_plain("сколько ждать ответа оператора"), _plain("сколько ждать ответа"))
-    assert _near_copy(_plain("Где найти номер своей заявки?"), _plain("где найти номер заявки"))
-    assert _near_copy(_plain("как чётко сформулировать вопрос"), _plain("как четко сформулировать вопрос"))
-    assert _near_copy(_plain("смс с кодом не приходит уже полчаса"), _plain("смс с кодом не приходит уже час"))
-    assert not _near_copy(_plain("сколько ждать ответа на письмо"), _plain("сколько ждать ответа"))
-    assert not _near_copy(_plain("как записаться в мфц"), _plain("как записаться к врачу"))
+    assert near_copy(plain("сколько ждать ответа оператора"), plain("сколько ждать ответа"))
+    assert near_copy(plain("Где найти номер своей заявки?"), plain("где найти номер заявки"))
+    assert near_copy(plain("как чётко сформулировать вопрос"), plain("как четко сформулировать вопрос"))
+    assert near_copy(plain("смс с кодом не приходит уже полчаса"), plain("смс с кодом не приходит уже час"))
+    assert not near_copy(plain("сколько ждать ответа на письмо"), plain("сколько ждать ответа"))
+    assert not near_copy(plain("как записаться в мфц"), plain("как записаться к врачу"))
 
 
 def test_training_examples_are_not_repeated():
@@ -114,10 +87,10 @@ def test_training_examples_are_not_repeated():
     repeated = []
     for intent, examples in TRAINING.items():
         for example in examples:
-            plain = _plain(example)
-            if plain in seen:
-                repeated.append(f"{intent}: {example!r} repeats {seen[plain]}")
-            seen.setdefault(plain, f"{intent}: {example!r}")
+            folded = plain(example)
+            if folded in seen:
+                repeated.append(f"{intent}: {example!r} repeats {seen[folded]}")
+            seen.setdefault(folded, f"{intent}: {example!r}")
     assert not repeated, "\n".join(repeated)
 
 
@@ -125,7 +98,7 @@ def test_no_example_carries_two_labels():
     labels: dict[str, set] = {}
     for intent, examples in TRAINING.items():
         for example in examples:
-            labels.setdefault(_plain(example), set()).add(intent)
+            labels.setdefault(plain(example), set()).add(intent)
     assert {e: l for e, l in labels.items() if len(l) > 1} == {}
 
 
