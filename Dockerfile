@@ -51,7 +51,7 @@ COPY . .
 # of pyproject.toml is registered.
 RUN pip install --no-cache-dir --no-deps -e . \
  && python -m hotline.nlu.spacy_pipeline models/spacy_ru \
- && python -m hotline.training \
+ && python -m hotline.nlu.training \
  && rm -rf .rasa var && mkdir -p var
 
 # --- runtime -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
-MODEL = $$($(PY) -m hotline.training --print-path)
+MODEL = $$($(PY) -m hotline.nlu.training --print-path)
 
 .PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console operator bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
 
@@ -19,7 +19,7 @@ test: setup
 	$(PY) -m pytest
 
 train: setup
-	@$(PY) -m hotline.training
+	@$(PY) -m hotline.nlu.training
 
 validate: setup
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) scripts/validate.py

@@ -42,7 +42,7 @@ async def count(model: str) -> tuple[Counter, Counter]:
 
 
 def main() -> int:
-    from hotline.training import model_path
+    from hotline.nlu.training import model_path
 
     models = sys.argv[1:] or [str(model_path())]
     for model in models:

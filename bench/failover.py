@@ -79,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", default=None, help="a trained model (default: train if needed)")
     args = parser.parse_args(argv)
 
-    from hotline.training import train
+    from hotline.nlu.training import train
 
     model = Path(args.model) if args.model else train()
     base = Path(tempfile.mkdtemp(prefix="bench-failover-"))

@@ -59,7 +59,7 @@ def main() -> int:
     from hotline.db.engine import init_db
     from handoff.admin import add_operator
     from handoff_stack import PASSWORD, VK_GROUP_ID, VK_TOKEN, Stack, WidgetCitizen
-    from hotline.training import train
+    from hotline.nlu.training import train
     from tests.fakes.telegram import FakeTelegramAPI
     from tests.fakes.vk import FakeVK
 

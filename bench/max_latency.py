@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.telegram_latency import compare, user_count, wait_turn_over  # noqa: E402
 from connectors.max.channel import sender_id_for  # noqa: E402
 from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.training import train  # noqa: E402
+from hotline.nlu.training import train  # noqa: E402
 from tests.fakes.max import TOKEN, FakeMax, text_update  # noqa: E402
 
 SECRET = "bench-max-secret"

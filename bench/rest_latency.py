@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from hotline.ops.local_servers import LocalServers, rss_mib
-from hotline.training import train
+from hotline.nlu.training import train
 
 MESSAGES = [
     "здравствуйте",

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from connectors.telegram.channel import sender_id_for  # noqa: E402
 from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.training import train  # noqa: E402
+from hotline.nlu.training import train  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
 from bench.rest_latency import MESSAGES  # noqa: E402  (the same conversation as the REST bench)
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.training import model_path  # noqa: E402
+from hotline.nlu.training import model_path  # noqa: E402
 from tests.fakes.vk import FakeVK  # noqa: E402
 
 TOKEN, SECRET, CONFIRMATION, GROUP_ID = "vk1.a.bench-token", "bench-secret", "bench-conf", 218_000_002

@@ -14,5 +14,5 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "missing PostgreSQ
 
 export TF_CPP_MIN_LOG_LEVEL=2
 # Trains only if the model's inputs changed (fingerprinted, file-locked).
-.venv/bin/python -m hotline.training
+.venv/bin/python -m hotline.nlu.training
 exec .venv/bin/python -m hotline.ops.supervisor run "$@"

@@ -4,13 +4,13 @@
     paths.py       ROOT, the repository root
     db/            the one SQL database: Base, tables, engine, Alembic migrations
     status/        the application-status store: repository, importer, demo, CLI
-    nlu/           Rasa NLU components, morphology, the spaCy pipeline builder
+    nlu/           Rasa NLU components, morphology, the spaCy pipeline builder,
+                   training.py (`make train`: trains only when the model's inputs changed)
     rasa/          plug-ins the Rasa server loads: tracker/lock store, guarded
                    channels, hooks into Rasa's internals
     ops/           metrics, health, JSON logs, retention, process supervision
     entities.py, services.py, privacy.py
                    rules shared by NLU, actions, channels and voice
-    training.py    `make train`: trains only when the model's inputs changed
     action_server.py
                    the action server's entry module
 

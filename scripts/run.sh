@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
-MODEL=$(.venv/bin/python -m hotline.training --print-path)
+MODEL=$(.venv/bin/python -m hotline.nlu.training --print-path)
 # Operators' hours are a deployment setting (HANDOFF_HOURS="пн-пт 09:00-18:00",
 # docs/handoff.md); unset, citizens read the article's «в стандартные рабочие
 # часы» and every request joins the live queue.

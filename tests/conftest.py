@@ -33,7 +33,7 @@ def domain_yaml() -> Dict[str, Any]:
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """Train once per test session; reuse the model if nothing changed."""
-    from hotline.training import train
+    from hotline.nlu.training import train
 
     return train()
 

@@ -36,7 +36,7 @@ def assistant(start: bool, url: str):
     import yaml
 
     from hotline.ops.local_servers import LocalServers
-    from hotline.training import model_path
+    from hotline.nlu.training import model_path
 
     model = model_path()
     if not model.is_file():

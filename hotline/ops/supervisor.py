@@ -357,7 +357,7 @@ class ProdProfile:
 
     def model(self) -> Path:
         if self.config.model is None:
-            from hotline.training import model_path
+            from hotline.nlu.training import model_path
 
             self.config.model = model_path()
         if not self.config.model.exists():

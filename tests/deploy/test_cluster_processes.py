@@ -25,7 +25,7 @@ PLACE_OPTIONS = {"--interface", "--host", "--port", "--http-port", "--model", "-
 
 # Modules the one-machine scripts run that are not processes of a cluster.
 NOT_CLUSTER_PROCESSES = {
-    "hotline.training": "trains the model while the image is built (Dockerfile)",
+    "hotline.nlu.training": "trains the model while the image is built (Dockerfile)",
     "voice.model_download": "downloads the voice models; the cluster mounts them (components/phone)",
     "voice.loop": "a developer's microphone loop",
     "pytest": "the test suite",

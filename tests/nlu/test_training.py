@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 
 from helpers import ROOT
-from hotline.training import INPUTS, fingerprint
+from hotline.nlu.training import INPUTS, SELF, fingerprint
 
 
 def _copy_inputs(dst):
@@ -24,4 +24,17 @@ def test_fingerprint_changes_with_data_and_only_then(tmp_path):
     assert fingerprint(root=tmp_path) == before
     greet = tmp_path / "data" / "nlu" / "chitchat.yml"
     greet.write_text(greet.read_text() + "\n")
+    assert fingerprint(root=tmp_path) != before
+
+
+def test_editing_the_trainer_itself_keeps_every_model(tmp_path):
+    # The trainer lives among the NLU components it fingerprints; an edit to
+    # it must not retrain, an edit to a component must.
+    _copy_inputs(tmp_path)
+    before = fingerprint(root=tmp_path)
+    trainer = tmp_path / SELF
+    trainer.write_text(trainer.read_text() + "\n# a comment\n")
+    assert fingerprint(root=tmp_path) == before
+    component = tmp_path / "hotline" / "nlu" / "morph.py"
+    component.write_text(component.read_text() + "\n# a comment\n")
     assert fingerprint(root=tmp_path) != before
