@@ -16,6 +16,7 @@ run: train
 
 test: setup
 	@bash scripts/system_packages.sh
+	@bash scripts/setup_node.sh
 	$(PY) -m pytest
 
 train: setup

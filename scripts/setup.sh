@@ -33,3 +33,4 @@ if [ "$(cat "$spacy_stamp" 2>/dev/null)" != "$spacy_want" ]; then
 fi
 mkdir -p var
 bash scripts/setup_tools.sh
+bash scripts/setup_node.sh
