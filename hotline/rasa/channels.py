@@ -42,6 +42,7 @@ from sanic.request import Request
 from hotline import texts
 from hotline.ops import metrics
 from hotline.rasa import hooks as rasa_hooks
+from hotline.rasa.redis_fallback import RedisFallback
 from hotline import settings
 
 logger = logging.getLogger(__name__)
@@ -53,25 +54,26 @@ ERROR_TEXT = texts.ERROR
 
 
 class RateLimiter:
-    """Fixed-window counter per key: Redis INCR+EXPIRE, in-process fallback."""
+    """Fixed-window counter per key: Redis INCR+EXPIRE, in-process while Redis is down."""
 
     def __init__(self, limit: int, window: int, redis_url: Optional[str] = None, retry_after: float = 5.0) -> None:
         self.limit = limit
         self.window = window
-        self.retry_after = retry_after
         self._redis: Any = None
         if redis_url:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._local: Dict[str, Tuple[int, int]] = {}
-        self._down_until = 0.0
+        self.fallback = RedisFallback("redis_rate_limit", "counting per instance", retry_after)
 
     async def hit(self, key: str, now: Optional[float] = None) -> int:
         """Count one message for ``key``; the count in the current window."""
         now = time.time() if now is None else now
         bucket = int(now // self.window)
-        if self._redis is not None and time.monotonic() >= self._down_until:
+        if self._redis is None:
+            return self._hit_local(key, bucket)
+        if not self.fallback.down:
             name = f"rl:{bucket}:{key}"
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
@@ -79,13 +81,9 @@ class RateLimiter:
                     pipe.expire(name, self.window + 1)
                     count, _ = await pipe.execute()
                 return int(count)
-            except Exception as error:  # noqa: BLE001 — Redis down: count locally
-                if time.monotonic() >= self._down_until:
-                    logger.warning("rate limiter: Redis unavailable (%s); counting per instance",
-                                   type(error).__name__)
-                self._down_until = time.monotonic() + self.retry_after
-        if self._redis is not None:
-            metrics.DEPENDENCY_FALLBACK.labels("redis_rate_limit").inc()
+            except Exception as error:  # noqa: BLE001 — any failure of Redis: count locally
+                self.fallback.failed(error)
+        self.fallback.served_locally()
         return self._hit_local(key, bucket)
 
     def _hit_local(self, key: str, bucket: int) -> int:

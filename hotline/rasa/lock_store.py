@@ -18,9 +18,9 @@ citizen hears nothing and the message is lost).
 
 This subclass keeps Rasa's Redis protocol (same keys, same tickets) while
 Redis answers. When a Redis call fails it serves the conversation with an
-in-process lock instead (Rasa's InMemoryLockStore), counts it in
-``hotline_dependency_fallback_total{dependency="redis_lock"}``, logs one
-warning, and tries Redis again after ``retry_after`` seconds. Consequence,
+in-process lock instead (Rasa's InMemoryLockStore) and tries Redis again
+after ``retry_after`` seconds — hotline.rasa.redis_fallback, the same rule
+as the channels' rate limiter (metric label ``redis_lock``). Consequence,
 documented in docs/production.md: while Redis is down, messages are never
 lost and one instance still handles a conversation's messages in order; only
 two messages of the same conversation arriving at two different instances at
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Optional, Text, Tuple
 
@@ -40,7 +39,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from hotline.ops import metrics
+from hotline.rasa.redis_fallback import REDIS_ERRORS, RedisFallback
 from hotline.rasa.version_guard import require_rasa
 
 # Overrides Rasa's private ticket-lock methods (_acquire, _issue_redis_ticket…).
@@ -48,21 +47,13 @@ require_rasa(__name__)
 
 logger = logging.getLogger(__name__)
 
-try:  # redis-py is a dependency of Rasa
-    from redis.exceptions import RedisError
-
-    REDIS_ERRORS: tuple = (RedisError, OSError)
-except ImportError:  # pragma: no cover
-    REDIS_ERRORS = (OSError,)
-
-
 class ResilientRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
         options = dict(endpoint_config.kwargs) if endpoint_config is not None else {}
         options.update(kwargs)
         host = (endpoint_config.url if endpoint_config is not None else None) or options.pop("host", "localhost")
         options.pop("host", None)
-        self.retry_after = float(options.pop("retry_after", 5))
+        self.fallback = RedisFallback("redis_lock", "using in-process locks", float(options.pop("retry_after", 5)))
         connect_timeout = float(options.pop("socket_connect_timeout", options.get("socket_timeout", 1)))
         options.setdefault("socket_timeout", 1)
         super().__init__(host=host, **options)
@@ -70,19 +61,10 @@ class ResilientRedisLockStore(RedisLockStore):
         # otherwise block the event loop for the OS default.
         self.red.connection_pool.connection_kwargs["socket_connect_timeout"] = connect_timeout
         self.memory = InMemoryLockStore()
-        self._down_until = 0.0
-
-    # --- circuit ---------------------------------------------------------------
 
     @property
     def redis_down(self) -> bool:
-        return time.monotonic() < self._down_until
-
-    def _trip(self, error: BaseException) -> None:
-        if not self.redis_down:
-            logger.warning("Redis lock store unavailable (%s); using in-process locks for %.0f s",
-                           type(error).__name__, self.retry_after)
-        self._down_until = time.monotonic() + self.retry_after
+        return self.fallback.down
 
     def ping(self) -> bool:
         return bool(self.red.ping())
@@ -126,16 +108,16 @@ class ResilientRedisLockStore(RedisLockStore):
     ) -> AsyncGenerator[TicketLock, None]:
         acquired: Optional[TicketLock] = None
         ticket = -1
-        if not self.redis_down:
+        if not self.fallback.down:
             try:
                 ticket = self._issue_redis_ticket(conversation_id, lock_lifetime)
                 acquired, ticket = await self._acquire(conversation_id, ticket, lock_lifetime,
                                                        wait_time_in_seconds)
             except REDIS_ERRORS as error:
-                self._trip(error)
+                self.fallback.failed(error)
                 acquired = None
         if acquired is None:
-            metrics.DEPENDENCY_FALLBACK.labels("redis_lock").inc()
+            self.fallback.served_locally()
             async with self.memory.lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
                 yield lock
             return
@@ -146,4 +128,4 @@ class ResilientRedisLockStore(RedisLockStore):
                 self.cleanup(conversation_id, ticket)
             except REDIS_ERRORS as error:
                 # The ticket expires after its lifetime; the reply is not lost.
-                self._trip(error)
+                self.fallback.failed(error)
