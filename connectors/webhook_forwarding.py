@@ -1,6 +1,6 @@
 """What the long-polling processes (Telegram, MAX) share: forwarding an
 update to Rasa's own webhook until it is stored, and the process around the
-poller (signals, exit codes).
+poller (command line, signals, exit codes).
 
 A poller moves the platform's acknowledgement (offset, marker) past an
 update only after `forward` returned, so an update Rasa did not store is
@@ -8,10 +8,12 @@ asked for again rather than lost.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import os
 import signal
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
 import aiohttp
 
@@ -60,3 +62,48 @@ async def run_until_signalled(run: Callable[[], Awaitable[Any]], logger: logging
         logger.error("%s", mask(str(error)))
         return 2
     return 0
+
+
+def default_forward_url(prefix: str, channel: str, env: Mapping[str, str] = os.environ) -> str:
+    """<PREFIX>_FORWARD_URL, else the channel's webhook on the local Rasa."""
+    if env.get(f"{prefix}_FORWARD_URL"):
+        return env[f"{prefix}_FORWARD_URL"]
+    return f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/{channel}/webhook"
+
+
+def poller_main(argv: Optional[List[str]], *, platform: str, prefix: str, channel: str, timeout_help: str,
+                load_settings: Callable[[], Any], make_poller: Callable[[Any, argparse.Namespace], Any],
+                logger: logging.Logger, idle_option: bool = False) -> int:
+    """`python -m connectors.<channel>.polling`: options, logging, then the
+    poller until a signal. `make_poller(settings, args)` gets `args.rasa_url`
+    (already defaulted) and `args.timeout`."""
+    parser = argparse.ArgumentParser(description=f"{platform} long polling for the hotline assistant.")
+    parser.add_argument("--rasa-url", help=f"Rasa's {platform} webhook (default: {prefix}_FORWARD_URL or "
+                                           f"http://localhost:$RASA_PORT/webhooks/{channel}/webhook)")
+    parser.add_argument("--timeout", type=int, default=int(os.environ.get(f"{prefix}_POLL_TIMEOUT", 25)),
+                        help=timeout_help)
+    if idle_option:
+        parser.add_argument("--idle-without-token", action="store_true",
+                            help=f"without {prefix}_TOKEN wait for SIGTERM instead of exiting with 2 (cluster pods)")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> int:
+        settings = load_settings()
+        if not settings.enabled:
+            if getattr(args, "idle_without_token", False):
+                # A cluster runs the poller whether or not the deployment has
+                # this bot: without a token it waits for its stop instead of crash-looping.
+                logger.info("%s_TOKEN is not set: the %s channel is off; the poller idles", prefix, platform)
+                return await run_until_signalled(asyncio.Event().wait, logger, settings.mask,
+                                                 lambda: f"{platform} long polling stopped (channel off)")
+            logger.error("%s_TOKEN is not set", prefix)
+            return 2
+        args.rasa_url = args.rasa_url or default_forward_url(prefix, channel)
+        poller = make_poller(settings, args)
+        return await run_until_signalled(
+            poller.run, logger, settings.mask,
+            lambda: f"{platform} long polling stopped ({poller.forwarded} updates forwarded)")
+
+    return asyncio.run(run())

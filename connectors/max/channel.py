@@ -22,29 +22,25 @@ lines carry no token, no message text and no names.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from connectors.chat_locks import ChatLocks
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.inbox import Inbox
+from connectors.messenger_input import WebhookMessengerInput, active_channel
 from connectors.messenger_output import SendThroughOne
 from connectors.max.client import MaxApiError, MaxClient
 from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.max.keyboard import MAX_MESSAGE_LENGTH, build_keyboard
 from connectors.telegram import texts
-from connectors.telegram.channel import TypingIndicator
-from connectors.telegram.config import get_logger, same_secret
+from connectors.telegram.config import get_logger
 from connectors.telegram.formatting import PayloadStore, split_text
+from connectors.typing_indicator import TypingIndicator
 
 logger = get_logger(__name__)
 
@@ -121,11 +117,11 @@ class MaxOutput(SendThroughOne, OutputChannel):
         return self.sent
 
 
-_ACTIVE: Optional["MaxInput"] = None
-
-
-class MaxInput(InputChannel):
+class MaxInput(WebhookMessengerInput):
     """Rasa input channel for MAX (webhook; polling forwards here)."""
+
+    PLATFORM = "MAX"
+    SECRET_HEADER = SECRET_HEADER
 
     @classmethod
     def name(cls) -> str:
@@ -136,66 +132,21 @@ class MaxInput(InputChannel):
         return cls(MaxSettings.load(credentials))
 
     def __init__(self, settings: Optional[MaxSettings] = None) -> None:
+        super().__init__()
         self.settings = settings or MaxSettings.load()
         self.inbox = Inbox(CHANNEL_NAME)
         self.payloads = PayloadStore()
         self.locks = ChatLocks()
-        self._client: Optional[MaxClient] = None
-        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._app: Any = None
-        self._tasks: Set[asyncio.Task] = set()
-        self._slots: Optional[asyncio.Semaphore] = None
         if not self.settings.enabled:
             logger.info("MAX channel is off: MAX_TOKEN is not set")
 
-    @property
-    def client(self) -> MaxClient:
-        if self._client is None:
-            self._client = MaxClient(self.settings)
-            with contextlib.suppress(RuntimeError):
-                self._client_loop = asyncio.get_running_loop()
-        return self._client
+    def new_client(self) -> MaxClient:
+        return MaxClient(self.settings)
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        if not self.settings.enabled:
-            return None
-        return MaxOutput(self.client, self.payloads)
+    def new_output(self, typing: Optional[TypingIndicator] = None) -> MaxOutput:
+        return MaxOutput(self.client, self.payloads, typing)
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        global _ACTIVE
-        _ACTIVE = self
-        bp = Blueprint("hotline_max")
-        self.inbox.handler = lambda update: self.handle_update(update, on_new_message)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings.enabled else "disabled"})
-
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            self._app = request.app
-            return await self.receive(request)
-
-        @bp.listener("after_server_start")
-        async def started(app: Any, _: Any) -> None:
-            if self.settings.enabled:
-                self._app = app
-                self.inbox.start()  # updates a killed instance accepted but never finished
-                self._spawn(self._announce())
-
-        @bp.listener("before_server_stop")
-        async def stopping(app: Any, _: Any) -> None:
-            await self.shutdown()
-
-        return bp
-
-    async def _announce(self) -> None:
+    async def announce(self) -> None:
         """Subscribe the webhook (if MAX_WEBHOOK_URL is set) and check the token once."""
         if self.settings.webhook_url:
             try:
@@ -209,53 +160,22 @@ class MaxInput(InputChannel):
         except Exception as error:
             logger.warning("MAX /me failed (is MAX_TOKEN right?): %s", self.settings.mask(error))
 
-    async def shutdown(self, grace: float = 5.0) -> None:
-        await self.inbox.stop(grace)
-        pending = [task for task in self._tasks if not task.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
-            for task in pending:
-                task.cancel()
-        if self._client is not None:
-            await self._client.close()
-
-    # --- webhook ---
-
-    def _secret_ok(self, given: str) -> bool:
-        return same_secret(given, self.settings.secret)
-
-    async def receive(self, request: Request) -> HTTPResponse:
-        if not self.settings.enabled:
-            return response.json({"ok": False, "description": "MAX channel is disabled"}, status=503)
-        given = request.headers.get(SECRET_HEADER, "")
-        if not self._secret_ok(given):
-            logger.warning("MAX webhook: refused a call with a %s secret (403); body not logged",
-                           "wrong" if given else "missing")
-            return response.json({"ok": False, "description": "Forbidden"}, status=403)
+    def parse_update(self, body: bytes) -> Optional[Tuple[str, Dict[str, Any]]]:
         try:
-            update = json.loads(request.body or b"")
+            update = json.loads(body)
         except ValueError:
-            update = None
+            return None
         if not isinstance(update, dict) or not isinstance(update.get("update_type"), str):
-            logger.warning("MAX webhook: the body is not a MAX update (400)")
-            return response.json({"ok": False, "description": "Bad Request"}, status=400)
-        accepted = await self.inbox.submit(update_key(update), update)
-        if accepted is None:
-            # Not stored, so not acknowledged: MAX (or the poller) sends it again.
-            return response.json({"ok": False, "description": "Service Unavailable"}, status=503)
-        if not accepted:
-            logger.debug("MAX update seen before: ignored")
-        return response.json({"ok": True})
+            return None
+        return update_key(update), update
 
     # --- updates ---
 
     async def handle_update(self, update: Dict[str, Any],
                             on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.settings.max_concurrent_updates)
         kind = update.get("update_type")
         started = time.perf_counter()
-        async with self._slots:
+        async with self.slots:
             try:
                 if kind == "message_created":
                     await self._on_message(update, on_new_message)
@@ -346,39 +266,21 @@ class MaxInput(InputChannel):
             logger.debug("MAX /answers failed: %s", self.settings.mask(error))
 
     def _resolve_payload(self, data: str) -> Optional[str]:
-        domain = getattr(getattr(getattr(self._app, "ctx", None), "agent", None), "domain", None)
-        return self.payloads.resolve_or_find(data, getattr(domain, "responses", None))
+        return self.payloads.resolve_or_find(data, getattr(self._domain(), "responses", None))
 
     async def _to_rasa(self, user_id: int, chat_id: Optional[int], text: str, on_new_message: Callable) -> None:
-        typing = TypingIndicator(self.client, chat_id) if chat_id is not None else None
-        output = MaxOutput(self.client, self.payloads, typing)
-        if typing is not None:
-            typing.start()
-        try:
-            await on_new_message(UserMessage(text, output, sender_id_for(user_id), input_channel=self.name(),
-                                             metadata={"max": {"chat_id": chat_id}}))
-        except Exception as error:
-            logger.error("Rasa could not answer a MAX message: %s", type(error).__name__)
-            if output.sent == 0:
-                with contextlib.suppress(Exception):
-                    await self.reply(user_id, texts.FAILURE)
-        finally:
-            if typing is not None:
-                await typing.stop()
-
-    async def reply(self, user_id: int, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
-        await MaxOutput(self.client, self.payloads).send(user_id, text, buttons)
+        await self._turn(on_new_message, text, sender_id_for(user_id), user_id, chat_id,
+                         metadata={"max": {"chat_id": chat_id}})
 
 
 async def send_text_to(recipient: Any, text: str, buttons: Optional[List[Dict[str, Any]]] = None,
                        settings: Optional[MaxSettings] = None) -> int:
     """Send a message to a MAX user from outside a request (operator handoff).
     `recipient` is the user id or the conversation id ("max_<user id>")."""
-    channel = _ACTIVE
-    if settings is None and channel is not None and channel.settings.enabled:
-        with contextlib.suppress(RuntimeError):
-            if channel._client is None or channel._client_loop is asyncio.get_running_loop():
-                return await MaxOutput(channel.client, channel.payloads).send(recipient, text, buttons)
+    channel = active_channel(CHANNEL_NAME) if settings is None else None
+    output = channel.output_on_this_loop() if channel is not None else None
+    if output is not None:
+        return await output.send(recipient, text, buttons)
     client = MaxClient(settings or MaxSettings.load())
     try:
         return await MaxOutput(client).send(recipient, text, buttons)

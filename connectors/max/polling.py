@@ -22,9 +22,7 @@ secret (configuration errors that retrying cannot fix).
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
@@ -35,17 +33,11 @@ import aiohttp
 from connectors.max.client import MaxApiError, MaxClient
 from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.telegram.config import get_logger
-from connectors.webhook_forwarding import ConfigurationError, forward, run_until_signalled
+from connectors.webhook_forwarding import ConfigurationError, forward, poller_main
 
 logger = get_logger("connectors.max.polling")
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_forward_url(env=os.environ) -> str:
-    if env.get("MAX_FORWARD_URL"):
-        return env["MAX_FORWARD_URL"]
-    return f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/max/webhook"
 
 
 def default_marker_file(env=os.environ) -> Path:
@@ -120,35 +112,13 @@ class Poller:
             self.forwarded += 1
 
 
-async def _main(args: argparse.Namespace) -> int:
-    settings = MaxSettings.load()
-    if not settings.enabled:
-        if args.idle_without_token:
-            # A cluster runs the poller whether or not the deployment has a MAX
-            # bot: without a token it waits for its stop instead of crash-looping.
-            logger.info("MAX_TOKEN is not set: the MAX channel is off; the poller idles")
-            return await run_until_signalled(asyncio.Event().wait, logger, settings.mask,
-                                             lambda: "MAX long polling stopped (channel off)")
-        logger.error("MAX_TOKEN is not set")
-        return 2
-    poller = Poller(settings, args.rasa_url or default_forward_url(), MarkerFile(default_marker_file()),
-                    poll_timeout=args.timeout)
-    return await run_until_signalled(poller.run, logger, settings.mask,
-                                     lambda: f"MAX long polling stopped ({poller.forwarded} updates forwarded)")
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="MAX long polling for the hotline assistant.")
-    parser.add_argument("--rasa-url", help="Rasa's MAX webhook (default: MAX_FORWARD_URL or "
-                                           "http://localhost:$RASA_PORT/webhooks/max/webhook)")
-    parser.add_argument("--timeout", type=int, default=int(os.environ.get("MAX_POLL_TIMEOUT", 25)),
-                        help="/updates long-poll timeout, seconds")
-    parser.add_argument("--idle-without-token", action="store_true",
-                        help="without MAX_TOKEN wait for SIGTERM instead of exiting with 2 (cluster pods)")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_main(args))
+    return poller_main(argv, platform="MAX", prefix="MAX", channel="max",
+                       timeout_help="/updates long-poll timeout, seconds", load_settings=MaxSettings.load,
+                       make_poller=lambda settings, args: Poller(settings, args.rasa_url,
+                                                                 MarkerFile(default_marker_file()),
+                                                                 poll_timeout=args.timeout),
+                       logger=logger, idle_option=True)
 
 
 if __name__ == "__main__":

@@ -21,33 +21,29 @@ conversation continues across restarts (the tracker store keeps it).
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from aiogram.utils import exceptions as telegram_errors
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.chat_locks import ChatLocks
 from connectors.inbox import Inbox
+from connectors.messenger_input import WebhookMessengerInput, active_channel
 from connectors.messenger_output import SendThroughOne
 from connectors.telegram import texts
 from connectors.telegram.client import TelegramClient
-from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger, same_secret
+from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
 from connectors.telegram.formatting import PayloadStore, build_keyboard, split_text
+from connectors.typing_indicator import TypingIndicator  # noqa: F401 - also imported from here
 
 logger = get_logger(__name__)
 
 CHANNEL_NAME = "telegram"
 SENDER_PREFIX = "telegram_"
-TYPING_INTERVAL = 4.5  # Telegram shows "typing…" for 5 s or until the next message
 # The citizen blocked the bot or the chat is gone: nothing to retry, nothing to fix.
 UNREACHABLE = (telegram_errors.BotBlocked, telegram_errors.BotKicked, telegram_errors.UserDeactivated,
                telegram_errors.CantInitiateConversation, telegram_errors.CantTalkWithBots,
@@ -63,55 +59,6 @@ def sender_id_for(chat_id: Any) -> str:
 def chat_id_from(recipient_id: Any) -> int:
     """Chat id from a conversation id ("telegram_123") or a bare chat id."""
     return platform_chat_id(SENDER_PREFIX, recipient_id)
-
-
-class TypingIndicator:
-    """Shows "typing…" while Rasa works: at once, then every 4.5 s, never
-    straight after a message was sent (Telegram would show it over the answer)."""
-
-    def __init__(self, client: TelegramClient, chat_id: int) -> None:
-        self.client = client
-        self.chat_id = chat_id
-        self._task: Optional[asyncio.Task] = None
-        self._inflight: Optional[asyncio.Future] = None
-        self._last = 0.0
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            self._inflight = asyncio.ensure_future(self._send_once())
-            await asyncio.wait([self._inflight])
-            self._last = time.monotonic()
-            while True:
-                delay = self._last + TYPING_INTERVAL - time.monotonic()
-                if delay <= 0:
-                    break
-                await asyncio.sleep(delay)
-
-    async def _send_once(self) -> None:
-        try:
-            await self.client.send_typing(self.chat_id)
-        except Exception as error:  # only cosmetic
-            logger.debug("sendChatAction failed: %s", type(error).__name__)
-
-    async def before_send(self) -> None:
-        """Let a typing request already on its way arrive before the answer."""
-        if self._inflight is not None and not self._inflight.done():
-            await asyncio.wait([self._inflight], timeout=1.0)
-
-    def after_send(self) -> None:
-        self._last = time.monotonic()
-
-    async def stop(self) -> None:
-        for task in (self._task, self._inflight):
-            if task is not None and not task.done():
-                task.cancel()
-        for task in (self._task, self._inflight):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
 
 
 class TelegramOutput(SendThroughOne, OutputChannel):
@@ -162,11 +109,12 @@ class TelegramOutput(SendThroughOne, OutputChannel):
         return results
 
 
-_ACTIVE: Optional["TelegramInput"] = None
-
-
-class TelegramInput(InputChannel):
+class TelegramInput(WebhookMessengerInput):
     """Rasa input channel for Telegram (webhook; polling forwards here)."""
+
+    PLATFORM = "Telegram"
+    SECRET_HEADER = SECRET_HEADER
+    SECRET_NAME = "secret token"
 
     @classmethod
     def name(cls) -> str:
@@ -177,73 +125,26 @@ class TelegramInput(InputChannel):
         return cls(TelegramSettings.load(credentials))
 
     def __init__(self, settings: Optional[TelegramSettings] = None) -> None:
+        super().__init__()
         self.settings = settings or TelegramSettings.load()
         self.inbox = Inbox(CHANNEL_NAME)
-        self._app: Any = None
         self.payloads = PayloadStore()
         self.locks = ChatLocks()
-        self._client: Optional[TelegramClient] = None
-        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._tasks: Set[asyncio.Task] = set()
-        self._slots: Optional[asyncio.Semaphore] = None
         self._intents: Optional[frozenset] = None
         self._intents_domain: Any = None
         if not self.settings.enabled:
             logger.info("Telegram channel is off: TELEGRAM_TOKEN is not set")
 
-    # --- plumbing ---
+    def new_client(self) -> TelegramClient:
+        return TelegramClient(self.settings)
 
-    @property
-    def client(self) -> TelegramClient:
-        if self._client is None:
-            self._client = TelegramClient(self.settings)
-            with contextlib.suppress(RuntimeError):
-                self._client_loop = asyncio.get_running_loop()
-        return self._client
-
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        if not self.settings.enabled:
-            return None
-        return TelegramOutput(self.client, self.payloads)
-
-    def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def new_output(self, typing: Optional[TypingIndicator] = None) -> "TelegramOutput":
+        return TelegramOutput(self.client, self.payloads, typing)
 
     def _masked_error(self, error: BaseException) -> str:
         return self.settings.mask(f"{type(error).__name__}: {error}")
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        global _ACTIVE
-        _ACTIVE = self
-        telegram = Blueprint("hotline_telegram")
-        self.inbox.handler = lambda update: self.handle_update(update, on_new_message, self._app)
-
-        @telegram.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings.enabled else "disabled"})
-
-        @telegram.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            return await self.receive(request, on_new_message)
-
-        @telegram.listener("after_server_start")
-        async def started(app: Any, _: Any) -> None:
-            if self.settings.enabled:
-                self._app = app
-                # Updates a killed instance accepted but never finished.
-                self.inbox.start()
-                self._spawn(self._announce())
-
-        @telegram.listener("before_server_stop")
-        async def stopping(app: Any, _: Any) -> None:
-            await self.shutdown()
-
-        return telegram
-
-    async def _announce(self) -> None:
+    async def announce(self) -> None:
         """Register the webhook (if TELEGRAM_WEBHOOK_URL is set) and check the token once."""
         if self.settings.webhook_url:
             try:
@@ -257,55 +158,23 @@ class TelegramInput(InputChannel):
         except Exception as error:
             logger.warning("Telegram getMe failed (is TELEGRAM_TOKEN right?): %s", self._masked_error(error))
 
-    async def shutdown(self, grace: float = 5.0) -> None:
-        await self.inbox.stop(grace)
-        pending = [task for task in self._tasks if not task.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
-            for task in pending:
-                task.cancel()
-        if self._client is not None:
-            await self._client.close()
-
     # --- webhook ---
 
-    def _secret_ok(self, given: str) -> bool:
-        return same_secret(given, self.settings.secret)
-
-    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        if not self.settings.enabled:
-            return response.json({"ok": False, "description": "Telegram channel is disabled"}, status=503)
-        given = request.headers.get(SECRET_HEADER, "")
-        if not self._secret_ok(given):
-            logger.warning("Telegram webhook: refused a call with a %s secret token (403); body not logged",
-                           "wrong" if given else "missing")
-            return response.json({"ok": False, "description": "Forbidden"}, status=403)
+    def parse_update(self, body: bytes) -> Optional[Tuple[str, Dict[str, Any]]]:
         try:
-            update = json.loads(request.body or b"")
-            update_id = int(update["update_id"])
+            update = json.loads(body)
+            return str(int(update["update_id"])), update
         except (ValueError, TypeError, KeyError):
-            logger.warning("Telegram webhook: the body is not a Telegram update (400)")
-            return response.json({"ok": False, "description": "Bad Request"}, status=400)
-        if not isinstance(update, dict):
-            return response.json({"ok": False, "description": "Bad Request"}, status=400)
-        self._app = request.app
-        accepted = await self.inbox.submit(str(update_id), update)
-        if accepted is None:
-            # Not stored, so not acknowledged: Telegram sends it again later.
-            return response.json({"ok": False, "description": "Service Unavailable"}, status=503)
-        if not accepted:
-            logger.debug("Telegram update %d seen before: ignored", update_id)
-        return response.json({"ok": True})
+            return None
 
     # --- updates ---
 
     async def handle_update(self, update: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]],
                             app: Any = None) -> None:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.settings.max_concurrent_updates)
+        app = app if app is not None else self._app
         kind = next((k for k in ("message", "edited_message", "callback_query") if k in update), None)
         started = time.perf_counter()
-        async with self._slots:
+        async with self.slots:
             try:
                 if kind == "message":
                     await self._on_message(update["message"], update["update_id"], on_new_message, app)
@@ -395,32 +264,11 @@ class TelegramInput(InputChannel):
 
     async def _to_rasa(self, chat_id: int, text: str, update_id: int,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]], chat: Dict[str, Any]) -> None:
-        typing = TypingIndicator(self.client, chat_id)
-        output = TelegramOutput(self.client, self.payloads, typing)
-        typing.start()
-        try:
-            await on_new_message(UserMessage(
-                text, output, sender_id_for(chat_id), input_channel=self.name(),
-                message_id=f"telegram-update-{update_id}",
-                metadata={"telegram": {"update_id": update_id, "chat_type": chat.get("type", "private")}},
-            ))
-        except Exception as error:
-            # Not the message: an exception text may quote it.
-            logger.error("Rasa could not answer a Telegram message: %s", type(error).__name__)
-            if output.sent == 0:
-                with contextlib.suppress(Exception):
-                    await self.reply(chat_id, texts.FAILURE)
-        finally:
-            await typing.stop()
-
-    async def reply(self, chat_id: int, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
-        await TelegramOutput(self.client, self.payloads).send(chat_id, text, buttons)
+        await self._turn(on_new_message, text, sender_id_for(chat_id), chat_id, chat_id,
+                         message_id=f"telegram-update-{update_id}",
+                         metadata={"telegram": {"update_id": update_id, "chat_type": chat.get("type", "private")}})
 
     # --- payloads and commands ---
-
-    def _domain(self, app: Any) -> Any:
-        agent = getattr(getattr(app, "ctx", None), "agent", None)
-        return getattr(agent, "domain", None)
 
     def _resolve_payload(self, data: str, app: Any) -> Optional[str]:
         return self.payloads.resolve_or_find(data, getattr(self._domain(app), "responses", None))
@@ -460,12 +308,10 @@ async def send_text_to(chat_id: Any, text: str, buttons: Optional[List[Dict[str,
     session for this one call (settings from the environment). Returns the
     number of Telegram messages sent.
     """
-    channel = _ACTIVE
-    if settings is None and channel is not None and channel.settings.enabled:
-        with contextlib.suppress(RuntimeError):
-            if channel._client is None or channel._client_loop is asyncio.get_running_loop():
-                output = channel.get_output_channel()
-                return len(await output.send(chat_id, text, buttons))
+    channel = active_channel(CHANNEL_NAME) if settings is None else None
+    output = channel.output_on_this_loop() if channel is not None else None
+    if output is not None:
+        return len(await output.send(chat_id, text, buttons))
     client = TelegramClient(settings or TelegramSettings.load())
     try:
         return len(await TelegramOutput(client).send(chat_id, text, buttons))

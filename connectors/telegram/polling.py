@@ -24,10 +24,7 @@ the secret by Rasa (configuration errors that retrying cannot fix).
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
-import os
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -36,15 +33,9 @@ from aiogram.utils import exceptions
 
 from connectors.telegram.client import TelegramClient
 from connectors.telegram.config import SECRET_HEADER, TelegramSettings, get_logger
-from connectors.webhook_forwarding import ConfigurationError, forward, run_until_signalled
+from connectors.webhook_forwarding import ConfigurationError, forward, poller_main
 
 logger = get_logger("connectors.telegram.polling")
-
-
-def default_forward_url(env=os.environ) -> str:
-    if env.get("TELEGRAM_FORWARD_URL"):
-        return env["TELEGRAM_FORWARD_URL"]
-    return f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/telegram/webhook"
 
 
 class Poller:
@@ -122,26 +113,11 @@ class Poller:
             logger.debug("final getUpdates failed: %s", type(error).__name__)
 
 
-async def _main(args: argparse.Namespace) -> int:
-    settings = TelegramSettings.load()
-    if not settings.enabled:
-        logger.error("TELEGRAM_TOKEN is not set")
-        return 2
-    poller = Poller(settings, args.rasa_url or default_forward_url(), poll_timeout=args.timeout)
-    return await run_until_signalled(poller.run, logger, settings.mask,
-                                     lambda: f"Telegram long polling stopped ({poller.forwarded} updates forwarded)")
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Telegram long polling for the hotline assistant.")
-    parser.add_argument("--rasa-url", help="Rasa's Telegram webhook (default: TELEGRAM_FORWARD_URL or "
-                                           "http://localhost:$RASA_PORT/webhooks/telegram/webhook)")
-    parser.add_argument("--timeout", type=int, default=int(os.environ.get("TELEGRAM_POLL_TIMEOUT", 25)),
-                        help="getUpdates long-poll timeout, seconds")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_main(args))
+    return poller_main(argv, platform="Telegram", prefix="TELEGRAM", channel="telegram",
+                       timeout_help="getUpdates long-poll timeout, seconds", load_settings=TelegramSettings.load,
+                       make_poller=lambda settings, args: Poller(settings, args.rasa_url, poll_timeout=args.timeout),
+                       logger=logger)
 
 
 if __name__ == "__main__":

@@ -34,17 +34,17 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from connectors.conversation_ids import conversation_id, platform_chat_id
 from connectors.chat_locks import ChatLocks
 from connectors.inbox import Inbox
+from connectors.messenger_input import MessengerInput
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
@@ -194,7 +194,7 @@ class VKOutput(OutputChannel):
             logger.debug("VK: custom message without text skipped")
 
 
-class VKInput(InputChannel):
+class VKInput(MessengerInput):
     """VK Callback API endpoint and Bots Long Poll receiver."""
 
     @classmethod
@@ -206,13 +206,8 @@ class VKInput(InputChannel):
         return cls(VKSettings.load(credentials, os.environ))
 
     def __init__(self, settings: VKSettings, client: Optional[VKClient] = None) -> None:
+        super().__init__(client)
         self.settings = settings
-        self.client = client
-        if self.client is None and settings.token:
-            self.client = VKClient(
-                settings.token, settings.group_id, settings.api_url, settings.api_version,
-                max_retries=settings.max_retries, retry_base_delay=settings.retry_base_delay,
-            )
         if self.client is not None:
             for secret in (settings.secret, settings.confirmation):
                 self.client.redact.add(secret)
@@ -220,8 +215,6 @@ class VKInput(InputChannel):
         self.capabilities = ClientCapabilities()
         self.peer_locks = ChatLocks()
         self.poller: Optional[LongPoller] = None
-        self._tasks: Set[asyncio.Task] = set()
-        self._slots: Optional[asyncio.Semaphore] = None
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         self._warn_about_settings()
 
@@ -239,8 +232,19 @@ class VKInput(InputChannel):
                 logger.warning("VK_SECRET is empty: every Callback API event will be rejected with 403; "
                                "set the same secret key here and in the community's Callback API settings")
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
-        return VKOutput(self.client, self.capabilities) if self.client else None
+    def new_client(self) -> Optional[VKClient]:
+        s = self.settings
+        if not s.token:
+            return None
+        return VKClient(s.token, s.group_id, s.api_url, s.api_version,
+                        max_retries=s.max_retries, retry_base_delay=s.retry_base_delay)
+
+    @property
+    def enabled(self) -> bool:
+        return self.client is not None
+
+    def new_output(self) -> OutputChannel:
+        return VKOutput(self.client, self.capabilities)
 
     # --- receiving -----------------------------------------------------------
 
@@ -268,11 +272,6 @@ class VKInput(InputChannel):
             # in memory rather than drop it.
             self._spawn(self.handle_event(event))
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         try:
             if event.get("type") != "message_new":
@@ -286,9 +285,7 @@ class VKInput(InputChannel):
                 return  # our own message, or a service message in a chat
             self.capabilities.remember(peer_id, body.get("client_info") or {})
             text = self._incoming_text(message)
-            if self._slots is None:
-                self._slots = asyncio.Semaphore(64)
-            async with self.peer_locks.hold(peer_id), self._slots:
+            async with self.peer_locks.hold(peer_id), self.slots:
                 if text is None:
                     logger.info("VK: non-text message from %s answered", peer_ref(peer_id))
                     await VKOutput(self.client, self.capabilities).send_text_message(sender_id(peer_id),
@@ -371,7 +368,6 @@ class VKInput(InputChannel):
             if self.poller:
                 self.poller.stop()
             await self.inbox.stop()
-            if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=10)
+            await self._finish_tasks(10, cancel=False)
 
         return vk_webhook
