@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
 MODEL = $$($(PY) -m hotline.nlu.training --print-path)
 
-.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console operator bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
+.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console workbench operator trainer bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
 
 setup:
 	@bash scripts/setup.sh
@@ -87,10 +87,20 @@ console: setup
 	$(PY) -m hotline.status init
 	$(PY) -m handoff.console
 
-# make operator LOGIN=ivanova NAME="Анна Иванова" [ADMIN=1] [TELEGRAM_ID=123]
+# Trainers' workbench alone on 127.0.0.1:5078 (make run starts it too).
+workbench: setup
+	$(PY) -m hotline.status init
+	HANDOFF_SECURE_COOKIES=0 $(PY) -m workbench
+
+# make operator LOGIN=ivanova NAME="Анна Иванова" [ADMIN=1] [TRAINER=1] [TELEGRAM_ID=123]
 operator: setup
-	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make operator LOGIN=login NAME="Имя Фамилия" [ADMIN=1] [TELEGRAM_ID=id]'; exit 2; }
-	$(PY) -m handoff.admin add-operator --login "$(LOGIN)" --name "$(NAME)" $(if $(ADMIN),--admin) $(if $(TELEGRAM_ID),--telegram-id $(TELEGRAM_ID))
+	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make operator LOGIN=login NAME="Имя Фамилия" [ADMIN=1] [TRAINER=1] [TELEGRAM_ID=id]'; exit 2; }
+	$(PY) -m handoff.admin add-operator --login "$(LOGIN)" --name "$(NAME)" $(if $(ADMIN),--admin) $(if $(TRAINER),--trainer) $(if $(TELEGRAM_ID),--telegram-id $(TELEGRAM_ID))
+
+# make trainer LOGIN=petrov NAME="Пётр Петров": a workbench-only account (no console).
+trainer: setup
+	@test -n "$(LOGIN)" -a -n "$(NAME)" || { echo 'usage: make trainer LOGIN=login NAME="Имя Фамилия"'; exit 2; }
+	$(PY) -m handoff.admin add-trainer --login "$(LOGIN)" --name "$(NAME)"
 
 bench-handoff: train
 	$(PY) bench/handoff_delivery.py

@@ -1,6 +1,9 @@
 """Operator accounts from the command line: `python -m handoff.admin --help`.
 
-    python -m handoff.admin add-operator --login ivanova --name "Анна Иванова" [--admin] [--telegram-id 123]
+    python -m handoff.admin add-operator --login ivanova --name "Анна Иванова" [--admin] [--trainer] [--telegram-id 123]
+    python -m handoff.admin add-trainer --login petrov --name "Пётр Петров"   # workbench only, no console
+    python -m handoff.admin grant-trainer --login ivanova     # the trainers' workbench (issue 15)
+    python -m handoff.admin revoke-trainer --login ivanova
     python -m handoff.admin disable-operator --login ivanova
     python -m handoff.admin enable-operator --login ivanova
     python -m handoff.admin set-password --login ivanova
@@ -32,8 +35,19 @@ class AdminError(ValueError):
     pass
 
 
+def role_words(operator: repo.OperatorView) -> str:
+    if operator.is_admin:
+        words = ["администратор"]
+    else:
+        words = ["оператор"] if operator.is_operator else []
+    if operator.is_trainer:
+        words.append("тренер")
+    return ", ".join(words) or "без роли"
+
+
 def add_operator(login: str, display_name: str, password: str, *, is_admin: bool = False,
-                 telegram_user_id: Optional[int] = None, by: Optional[int] = None, ip: Optional[str] = None,
+                 telegram_user_id: Optional[int] = None, is_operator: bool = True, is_trainer: bool = False,
+                 by: Optional[int] = None, ip: Optional[str] = None,
                  via: str = "console", url: Optional[str] = None) -> repo.OperatorView:
     login = (login or "").strip().lower()
     display_name = " ".join((display_name or "").split())
@@ -49,12 +63,26 @@ def add_operator(login: str, display_name: str, password: str, *, is_admin: bool
         raise AdminError("Этот Telegram-аккаунт уже привязан к другому оператору")
     try:
         operator = repo.create_operator(login, display_name, password_hash, is_admin=is_admin,
-                                        telegram_user_id=telegram_user_id, url=url)
+                                        telegram_user_id=telegram_user_id, is_operator=is_operator,
+                                        is_trainer=is_trainer, url=url)
     except repo.OperatorExists:
         raise AdminError(f"Оператор с логином {login} уже есть") from None
     repo.record_audit("admin_add_operator", operator_id=by, subject=login, ip=ip, via=via,
-                      detail="администратор" if is_admin else "оператор", url=url)
+                      detail=role_words(operator), url=url)
     return operator
+
+
+def set_trainer(login: str, trainer: bool, *, by: Optional[int] = None, ip: Optional[str] = None,
+                via: str = "console", url: Optional[str] = None) -> repo.OperatorView:
+    """Grant or revoke the trainer role (the workbench); audited either way."""
+    operator = repo.operator_by_login(login, url=url)
+    if operator is None:
+        raise AdminError(f"Нет оператора {login}")
+    updated = repo.update_operator(login, is_trainer=trainer, url=url)
+    repo.record_audit("admin_grant_trainer" if trainer else "admin_revoke_trainer", operator_id=by,
+                      subject=login, ip=ip, via=via, url=url)
+    assert updated is not None
+    return updated
 
 
 def set_active(login: str, active: bool, *, by: Optional[int] = None, ip: Optional[str] = None,
@@ -97,9 +125,9 @@ def _password(args) -> tuple[str, bool]:
 def _add(args) -> int:
     password, generated = _password(args)
     operator = add_operator(args.login, args.name, password, is_admin=args.admin,
-                            telegram_user_id=args.telegram_id, via="cli", url=args.database_url)
-    role = "администратор" if operator.is_admin else "оператор"
-    print(f"добавлен {role} {operator.login} ({operator.display_name})")
+                            telegram_user_id=args.telegram_id, is_operator=not args.trainer_only,
+                            is_trainer=args.trainer or args.trainer_only, via="cli", url=args.database_url)
+    print(f"добавлен {operator.login} ({operator.display_name}): {role_words(operator)}")
     if generated:
         print(f"пароль (показывается один раз): {password}")
     return 0
@@ -109,6 +137,15 @@ def _toggle(active: bool):
     def run(args) -> int:
         set_active(args.login, active, via="cli", url=args.database_url)
         print(f"{args.login}: {'включён' if active else 'отключён'}")
+        return 0
+
+    return run
+
+
+def _trainer(grant: bool):
+    def run(args) -> int:
+        operator = set_trainer(args.login, grant, via="cli", url=args.database_url)
+        print(f"{operator.login}: {role_words(operator)}")
         return 0
 
     return run
@@ -125,7 +162,9 @@ def _set_password(args) -> int:
 
 def _list(args) -> int:
     for op in repo.list_operators(url=args.database_url):
-        flags = ", ".join(f for f in ("админ" if op.is_admin else "", "" if op.is_active else "отключён",
+        flags = ", ".join(f for f in ("админ" if op.is_admin else "", "тренер" if op.is_trainer else "",
+                                      "" if op.is_operator or op.is_admin else "без консоли",
+                                      "" if op.is_active else "отключён",
                                       f"telegram {op.telegram_user_id}" if op.telegram_user_id else "") if f)
         print(f"{op.login}\t{op.display_name}" + (f"\t({flags})" if flags else ""))
     return 0
@@ -157,9 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--login", required=True)
     add.add_argument("--name", required=True, help="the name citizens see («Анна Иванова»)")
     add.add_argument("--admin", action="store_true")
+    add.add_argument("--trainer", action="store_true", help="may also use the trainers' workbench")
     add.add_argument("--telegram-id", type=int, default=None, help="Telegram user id for the operators' group")
     add.add_argument("--password-stdin", action="store_true")
-    add.set_defaults(run=_add)
+    add.set_defaults(run=_add, trainer_only=False)
+    trainer = commands.add_parser("add-trainer", parents=[common], help="add a trainer (workbench only, no console)")
+    trainer.add_argument("--login", required=True)
+    trainer.add_argument("--name", required=True)
+    trainer.add_argument("--password-stdin", action="store_true")
+    trainer.set_defaults(run=_add, trainer_only=True, trainer=True, admin=False, telegram_id=None)
+    for name, grant in (("grant-trainer", True), ("revoke-trainer", False)):
+        sub = commands.add_parser(name, parents=[common], help=f"{name.split('-')[0]} the workbench role")
+        sub.add_argument("--login", required=True)
+        sub.set_defaults(run=_trainer(grant))
     for name, active in (("disable-operator", False), ("enable-operator", True)):
         sub = commands.add_parser(name, parents=[common])
         sub.add_argument("--login", required=True)

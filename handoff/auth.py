@@ -14,7 +14,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -30,6 +30,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # addresses) queues here instead of exhausting the console's memory.
 _HASH_SLOTS = threading.BoundedSemaphore(2)
 MIN_PASSWORD_LENGTH = 10
+# AuthError.reason of a right password on an account without the app's role.
+NO_ROLE = "no role"
 
 
 class AuthError(Exception):
@@ -83,14 +85,16 @@ def _expiry(settings: Settings, created: dt.datetime, now: dt.datetime) -> dt.da
 
 
 def sign_in(login: str, password: str, settings: Settings, ip: Optional[str] = None,
-            url: Optional[str] = None, via: str = "console") -> NewSession:
+            url: Optional[str] = None, via: str = "console",
+            allowed: Optional[Callable[[repo.OperatorView], bool]] = None) -> NewSession:
     """Check the password and open a session; AuthError (and an audit entry) otherwise.
 
     The attempt is charged to (login, address) and to the address before any
     hash is computed; a locked attempt is refused at once, known login or not,
     and an allowed one costs exactly one Argon2 verification (against a dummy
     hash for an unknown login), so neither the answer nor its timing tells
-    whether a login exists."""
+    whether a login exists. `allowed` is the app's role: an account without
+    it gets no session (AuthError(NO_ROLE), audited) even with the right password."""
     login = (login or "").strip()[:64]
     now = repo.utcnow()
     budget = throttle.budget_from(settings)
@@ -107,6 +111,10 @@ def sign_in(login: str, password: str, settings: Settings, ip: Optional[str] = N
                           operator_id=operator.id if operator else None, url=url)
         raise AuthError(reason)
     throttle.refund(login, ip, budget, url=url)
+    if allowed is not None and not allowed(operator):
+        repo.record_audit("login_failed", subject=login, detail=f"{NO_ROLE} for {via}", ip=ip, via=via,
+                          operator_id=operator.id, url=url)
+        raise AuthError(NO_ROLE)
     if _hasher.check_needs_rehash(operator.password_hash):
         repo.update_operator(login, password_hash=_hasher.hash(password), url=url)
     token = secrets.token_urlsafe(32)

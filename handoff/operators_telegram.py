@@ -170,7 +170,7 @@ class TelegramWorkspace:
     async def _operator(self, update: Update) -> Optional[repo.OperatorView]:
         user = update.effective_user
         operator = await self.service.db(repo.operator_by_telegram, user.id) if user else None
-        if operator is None or not operator.is_active:
+        if operator is None or not operator.is_active or not operator.may_operate:
             await self.service.db(repo.record_audit, "refused", subject=f"telegram:{user.id if user else '?'}",
                                   detail="not a registered operator", via="telegram")
             return None

@@ -51,7 +51,8 @@ def _declare(name: str, cast: Callable[[str], Any], default: Any, doc: str) -> N
 # Databases
 _declare("DATABASE_URL", str, "sqlite:///var/status.db",
          "the project's database (status store, handoff queue, audit); relative SQLite paths from the repo root")
-_declare("TRACKER_DATABASE_URL", str, "sqlite:///var/tracker.db", "Rasa's tracker store, for retention jobs")
+_declare("TRACKER_DATABASE_URL", str, "sqlite:///var/tracker.db",
+         "Rasa's tracker store, for retention jobs and the trainers' workbench")
 # Channels' guard (hotline.rasa.channels)
 _declare("MAX_MESSAGE_CHARS", int, 1000, "longer messages get a polite answer and are not processed")
 _declare("RATE_LIMIT_MESSAGES", int, 20, "messages one conversation may send per window")
@@ -79,6 +80,11 @@ _declare("APPLICATION_RETENTION_DAYS", int, 365, "finished applications unchange
 _declare("RETENTION_OPERATOR", str, "", "who runs a retention command, for the audit row (default: the OS user)")
 # Channel inbox (connectors/inbox.py)
 _declare("INBOX_LEASE_SECONDS", float, 30.0, "how long a process owns an accepted update before another may retry it")
+# Trainers' workbench (workbench/, issue 15)
+_declare("WORKBENCH_HOST", str, "127.0.0.1", "the trainers' workbench address (loopback by default: an internal tool)")
+_declare("WORKBENCH_PORT", int, 5078, "the trainers' workbench port")
+_declare("WORKBENCH_PROJECT_DIR", str, "",
+         "the project copy whose data/, domain.yml and tests/ the workbench edits (default: this repository)")
 # Production supervisor (hotline.ops.supervisor)
 _declare("PROD_DIR", str, "", "the production profile's working directory (default var/prod)")
 _declare("RASA_INSTANCES", int, 2, "Rasa instances of the production profile")

@@ -3,8 +3,9 @@
 # Only Rasa's port (channel webhooks, the widget's socket) listens beyond
 # loopback (RASA_HOST, default all interfaces); its HTTP API needs a bearer
 # token signed with var/rasa-api.secret (hotline.rasa_api). The action server,
-# the console and the demo page stay on 127.0.0.1 unless ACTION_HOST,
-# HANDOFF_CONSOLE_HOST or WEBCHAT_HOST say otherwise. No secret is printed.
+# the console, the trainers' workbench and the demo page stay on 127.0.0.1
+# unless ACTION_HOST, HANDOFF_CONSOLE_HOST or WEBCHAT_HOST say otherwise (the
+# workbench always: it edits the project's files). No secret is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +39,12 @@ CONSOLE_PORT="${HANDOFF_CONSOLE_PORT:-5077}"
 HANDOFF_SECURE_COOKIES=0 HANDOFF_RASA_URL="http://localhost:${RASA_PORT}" \
   .venv/bin/python -m handoff.console --host 127.0.0.1 --port "$CONSOLE_PORT" > var/log/console.log 2>&1 &
 CONSOLE_PID=$!
-trap 'kill $ACTIONS_PID $WEBCHAT_PID $CONSOLE_PID 2>/dev/null || true' EXIT
+# The trainers' workbench: the console's accounts with the trainer role (admins too).
+WORKBENCH_PORT="${WORKBENCH_PORT:-5078}"
+HANDOFF_SECURE_COOKIES=0 .venv/bin/python -m workbench --host 127.0.0.1 --port "$WORKBENCH_PORT" \
+  > var/log/workbench.log 2>&1 &
+WORKBENCH_PID=$!
+trap 'kill $ACTIONS_PID $WEBCHAT_PID $CONSOLE_PID $WORKBENCH_PID 2>/dev/null || true' EXIT
 
 sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.run.yml
 
@@ -59,6 +65,8 @@ sed "s#localhost:5055#localhost:${ACTION_PORT}#" endpoints.yml > var/endpoints.r
 Консоль операторов:                           http://localhost:${CONSOLE_PORT}/
   логин и пароль первого администратора — в файле var/console-admin.txt
   (доступен только владельцу; новые операторы — make operator)
+Мастерская тренеров:                          http://localhost:${WORKBENCH_PORT}/
+  вход — администратор или тренер (make trainer, роль выдаёт администратор)
 API Rasa: только с токеном (.venv/bin/python -m hotline.rasa_api token),
   ключ в var/rasa-api.secret; как сменить секреты — docs/security.md
 Интерактивная консоль (в другом терминале):  make shell

@@ -36,7 +36,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     from handoff.console.app import create_app
 
-    from handoff.console.peers import parse_networks
+    from handoff.web.peers import parse_networks
 
     try:
         parse_networks(settings.trusted_proxies)

@@ -19,13 +19,15 @@ class OperatorExists(ValueError):
 
 @guarded
 def create_operator(login: str, display_name: str, password_hash: str, *, is_admin: bool = False,
-                    telegram_user_id: Optional[int] = None, url: Optional[str] = None) -> OperatorView:
+                    telegram_user_id: Optional[int] = None, is_operator: bool = True, is_trainer: bool = False,
+                    url: Optional[str] = None) -> OperatorView:
     now = utcnow()
     try:
         with session_scope(url) as s:
             s.execute(insert(operators).values(
                 login=login, display_name=display_name, password_hash=password_hash, is_admin=is_admin,
-                is_active=True, telegram_user_id=telegram_user_id, created_at=now))
+                is_active=True, telegram_user_id=telegram_user_id, is_operator=is_operator,
+                is_trainer=is_trainer, created_at=now))
     except StoreUnavailable as exc:
         if isinstance(exc.__cause__, IntegrityError):
             raise OperatorExists(login) from None
@@ -70,7 +72,8 @@ def count_operators(*, url: Optional[str] = None) -> int:
 
 @guarded
 def update_operator(login: str, *, url: Optional[str] = None, **values: Any) -> Optional[OperatorView]:
-    allowed = {"display_name", "password_hash", "is_admin", "is_active", "telegram_user_id", "disabled_at"}
+    allowed = {"display_name", "password_hash", "is_admin", "is_active", "telegram_user_id", "disabled_at",
+               "is_operator", "is_trainer"}
     values = {k: v for k, v in values.items() if k in allowed}
     if "is_active" in values:
         values["disabled_at"] = None if values["is_active"] else utcnow()
@@ -128,7 +131,8 @@ def session_by_token_hash(token_hash: str, *, url: Optional[str] = None) -> Opti
     op = OperatorView(id=m["op_id"], login=m["op_login"], display_name=m["op_display_name"],
                       is_admin=bool(m["op_is_admin"]), is_active=bool(m["op_is_active"]),
                       telegram_user_id=m["op_telegram_user_id"], created_at=m["op_created_at"],
-                      last_seen_at=m["op_last_seen_at"])
+                      last_seen_at=m["op_last_seen_at"], is_operator=bool(m["op_is_operator"]),
+                      is_trainer=bool(m["op_is_trainer"]))
     return SessionView(id=m["id"], operator=op, csrf_token=m["csrf_token"], created_at=m["created_at"],
                        last_seen_at=m["last_seen_at"], expires_at=m["expires_at"], closed_at=m["closed_at"])
 

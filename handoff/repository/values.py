@@ -33,10 +33,22 @@ class OperatorView:
     created_at: dt.datetime
     last_seen_at: Optional[dt.datetime]
     password_hash: str = field(repr=False, default="")
+    # Roles (migration 0009): the console is for operators, the workbench for trainers; admins use both.
+    is_operator: bool = True
+    is_trainer: bool = False
+
+    @property
+    def may_operate(self) -> bool:
+        return self.is_operator or self.is_admin
+
+    @property
+    def may_train(self) -> bool:
+        return self.is_trainer or self.is_admin
 
     def public(self) -> Dict[str, Any]:
         return {"id": self.id, "login": self.login, "display_name": self.display_name,
                 "is_admin": self.is_admin, "is_active": self.is_active,
+                "is_operator": self.is_operator, "is_trainer": self.is_trainer,
                 "telegram_user_id": self.telegram_user_id}
 
 
@@ -149,7 +161,8 @@ def operator_from_row(row) -> OperatorView:
     return OperatorView(id=m["id"], login=m["login"], display_name=m["display_name"], is_admin=bool(m["is_admin"]),
                         is_active=bool(m["is_active"]), telegram_user_id=m["telegram_user_id"],
                         created_at=m["created_at"], last_seen_at=m["last_seen_at"],
-                        password_hash=m["password_hash"])
+                        password_hash=m["password_hash"], is_operator=bool(m["is_operator"]),
+                        is_trainer=bool(m["is_trainer"]))
 
 
 _TICKET_COLUMNS = [c for c in tickets.c]

@@ -110,6 +110,8 @@ def _check_read_by_the_application(url: str, revision: str) -> None:
         return
     anna = handoff_repo.operator_by_login("anna", url=url)
     assert anna is not None and anna.telegram_user_id == TG_USER
+    # Accounts from before the roles (0009) stay operators and get no trainer role.
+    assert anna.is_operator and anna.may_operate and not anna.is_trainer and not anna.may_train
     ticket = handoff_repo.open_ticket_for("telegram_42", url=url)
     assert ticket is not None and (ticket.status, ticket.operator_id, ticket.tg_topic_id) == ("assigned", anna.id,
                                                                                             TG_TOPIC)

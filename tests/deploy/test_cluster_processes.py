@@ -33,6 +33,8 @@ NOT_CLUSTER_PROCESSES = {
     "rasa": "Rasa's own CLI for a developer (make shell, test-nlu, test-stories); every server runs "
             "through hotline.rasa_server",
     "venv": "make lock's throw-away environment",
+    "workbench": "the trainers' workbench edits a checkout of the project (data/, git branches) and trains "
+                 "models; it runs beside a checkout on loopback, never behind the cluster's ingress",
 }
 ONE_MACHINE_SCRIPTS = ("Makefile", "scripts/run.sh", "deploy/run_prod.sh")
 PRODUCTION_START = ROOT / "deploy" / "run_prod.sh"

@@ -1,4 +1,4 @@
-"""Tables of the operator handoff (Alembic revisions 0002_handoff, 0004_login_throttle).
+"""Tables of the operator handoff (Alembic revisions 0002_handoff, 0004_login_throttle, 0009_trainer_role).
 
 They live on the project's one declarative Base (hotline.db.base), so one migration chain
 and one autogenerate check (tests/status/test_repository.py) cover them.
@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.sql.expression import false, true
 
 from hotline.db.base import Base
 
@@ -39,6 +40,11 @@ class Operator(Base):
     password_hash = Column(String(255), nullable=False)
     is_admin = Column(Boolean, nullable=False)
     is_active = Column(Boolean, nullable=False)
+    # Roles (0009): an operator works the queue in the console; a trainer uses the
+    # trainers' workbench (masked conversations, training data). Independent of each
+    # other; an admin may use both apps.
+    is_operator = Column(Boolean, nullable=False, server_default=true())
+    is_trainer = Column(Boolean, nullable=False, server_default=false())
     # Links the operator's Telegram account to the operators' forum group.
     telegram_user_id = Column(BigInteger, nullable=True, unique=True)
     created_at = Column(DateTime, nullable=False)

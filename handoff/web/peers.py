@@ -1,4 +1,4 @@
-"""Who is on the other end of a console request.
+"""Who is on the other end of a console or workbench request.
 
 Behind a reverse proxy every request comes from the proxy's address; the
 sign-in throttle counts per address, so without this all operators would

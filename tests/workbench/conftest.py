@@ -1,0 +1,117 @@
+"""Fixtures of the workbench tests: a migrated accounts database, accounts
+with and without the trainer role, a project copy to edit, and a running
+workbench on a free loopback port (a real HTTP server, as a browser sees it).
+
+    def test_x(workbench, signed_in):
+        client = signed_in("trainer")      # a TrainerClient with its CSRF token
+        assert client.get("/inbox").status_code == 200
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+import requests
+
+from hotline.paths import ROOT
+from tests.handoff.handoff_helpers import AppThread, handoff_settings
+
+PASSWORD = "correct-horse-battery"
+
+
+class TrainerClient:
+    """A person's browser session against the workbench (cookies, CSRF token)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.http = requests.Session()
+        self.csrf: Optional[str] = None
+
+    def login(self, login: str, password: str = PASSWORD) -> requests.Response:
+        reply = self.http.post(f"{self.base}/api/login", json={"login": login, "password": password}, timeout=30)
+        if reply.status_code == 200:
+            self.csrf = reply.json()["csrf_token"]
+        return reply
+
+    def login_form(self, login: str, password: str = PASSWORD, next_: str = "/") -> requests.Response:
+        page = self.http.get(f"{self.base}/login", timeout=30)
+        token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+        return self.http.post(f"{self.base}/login", data={"login": login, "password": password,
+                                                          "login_csrf": token, "next": next_}, timeout=30)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(f"{self.base}{path}", timeout=30, **kwargs)
+
+    def post(self, path: str, json: Any = None, csrf: bool = True, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if csrf and self.csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return self.http.post(f"{self.base}{path}", json=json, headers=headers, timeout=60, **kwargs)
+
+
+@pytest.fixture
+def db_url(tmp_path) -> Iterator[str]:
+    from hotline.db.engine import dispose_engine, init_db
+
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    init_db(url)
+    yield url
+    dispose_engine(url)
+
+
+@pytest.fixture
+def make_account(db_url) -> Callable:
+    """make_account(login, trainer=True, operator=False, admin=False) -> OperatorView."""
+    from handoff.admin import add_operator
+
+    def _make(login: str, trainer: bool = True, operator: bool = False, admin: bool = False):
+        return add_operator(login, login.capitalize(), PASSWORD, is_admin=admin, is_operator=operator,
+                            is_trainer=trainer, via="cli", url=db_url)
+
+    return _make
+
+
+@pytest.fixture
+def project_dir(tmp_path) -> Path:
+    """A copy of the project's editable files (data/, domain.yml, config.yml, tests' YAML)."""
+    target = tmp_path / "project"
+    shutil.copytree(ROOT / "data", target / "data")
+    (target / "tests").mkdir()
+    for name in ("test_stories.yml", "nlu_heldout.yml"):
+        shutil.copy2(ROOT / "tests" / name, target / "tests" / name)
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+@pytest.fixture
+def workbench_config(db_url, project_dir, tmp_path):
+    from workbench.config import WorkbenchConfig
+
+    return WorkbenchConfig(project_dir=project_dir, database_url=db_url,
+                           tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+
+
+@pytest.fixture
+def workbench(workbench_config) -> Iterator[AppThread]:
+    from workbench.app import create_app
+
+    thread = AppThread(lambda: create_app(workbench_config, handoff_settings()))
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def signed_in(workbench, make_account) -> Callable[..., TrainerClient]:
+    """signed_in(login, trainer=True, operator=False, admin=False): a new account, signed in."""
+
+    def _client(login: str, **roles: bool) -> TrainerClient:
+        make_account(login, **roles)
+        client = TrainerClient(workbench.url)
+        assert client.login(login).status_code == 200
+        return client
+
+    return _client
