@@ -1,7 +1,7 @@
 """The cluster runs the processes the one-machine profiles run, the same way.
 
 The one-machine side is read from the project itself: the production
-supervisor (hotline/ops/supervisor.py) is started with its infrastructure steps
+supervisor (hotline/ops/supervisor/) is started with its infrastructure steps
 stubbed and every process it spawns recorded, with command and environment;
 the Makefile and the start scripts are scanned for the modules they run.
 """

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from hotline.status.lockout import conversation_key
-from hotline.ops.supervisor import ROOT
+from hotline.paths import ROOT
 from hotline.rasa.channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT
 from hotline.rasa.hooks import DEGRADED_TEXT
 from tests.prod.support import bot_texts, health, user_texts, wait_until

@@ -13,7 +13,8 @@ import pytest
 
 from hotline.ops import metrics
 from hotline.ops.jsonlog import JsonFormatter
-from hotline.ops.supervisor import ProdConfig, ProdProfile, free_port
+from hotline.ops.ports import free_port
+from hotline.ops.supervisor import ProdConfig, ProdProfile
 from hotline.rasa.channels import RATE_LIMITED_TEXT, TOO_LONG_TEXT, RateLimiter, guard, reset_limits
 
 
