@@ -125,6 +125,11 @@ class _TemporaryIndex:
         self.env = {"GIT_INDEX_FILE": str(Path(self._dir.name) / "index")}
 
     def __enter__(self) -> "_TemporaryIndex":
+        top = _git(self.repo, ["rev-parse", "--show-toplevel"], check=False)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != self.repo.resolve():
+            self._dir.cleanup()
+            raise ChangesError("Папка проекта не является репозиторием git (или лежит внутри другого): "
+                               "изменения нельзя показать и закоммитить. Обратитесь к администратору.")
         if _rev(self.repo, "HEAD") is None:
             self._dir.cleanup()
             raise ChangesError("В репозитории проекта ещё нет ни одного коммита.")

@@ -23,7 +23,11 @@ def test_a_trainer_signs_in_through_the_form_and_sees_the_sections(workbench, ma
         assert f'href="{path}"' in home.text and label in home.text
 
 
-@pytest.mark.parametrize("path", sorted(SECTIONS))
+# Sections whose real module has landed (each tested in its own test file).
+BUILT = {"/changes"}
+
+
+@pytest.mark.parametrize("path", sorted(set(SECTIONS) - BUILT))
 def test_the_stub_sections_say_they_are_being_built(signed_in, path):
     page = signed_in("trainer").get(path)
     assert page.status_code == 200
