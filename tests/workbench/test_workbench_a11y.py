@@ -1,0 +1,102 @@
+"""Every page of the trainers' workbench passes the WCAG 2.1 AA audit of
+axe-core in headless Chromium (tests/a11y/axe.py), in the state a trainer
+sees it: the inbox of a seeded tracker DB, a conversation, a response being
+edited, the training page, the changes page with a diff. A section that is
+still a stub is audited as the stub it is."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.a11y.axe import CHROMIUM_ARGS, Audit, browser_context, chromium_path
+from tests.workbench.conftest import PASSWORD
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def project_dir(project_dir: Path) -> Path:
+    """The project copy as a git repository, with one trainer's edit in it
+    (the «Изменения» page then has a diff to show)."""
+    git(project_dir, "init", "-q", "-b", "production")
+    git(project_dir, "-c", "user.name=ci", "-c", "user.email=ci@localhost", "add", "-A")
+    git(project_dir, "-c", "user.name=ci", "-c", "user.email=ci@localhost", "commit", "-q", "-m", "deployed")
+    domain = project_dir / "domain.yml"
+    domain.write_text(domain.read_text(encoding="utf-8").replace(
+        "Спасибо за звонок. До свидания!", "Спасибо за звонок. Всего доброго!"), encoding="utf-8")
+    return project_dir
+
+
+@pytest.fixture
+def seeded(workbench_config) -> None:
+    """The seeded tracker DB (before the browser: Playwright's sync API keeps
+    an event loop running, and the seeder runs its own)."""
+    from tests.workbench.seed import seed_tracker
+
+    seed_tracker(workbench_config.tracker_url)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.timeout(240)
+def test_workbench_pages_pass_wcag_21_aa(seeded, browser, workbench, make_account):
+    make_account("olga")
+    audit = Audit()
+    context = browser_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(f"{workbench.url}/login")
+        audit.check(page, "workbench: login")
+        page.fill("#login", "olga")
+        page.fill("#password", "wrong-password-1")
+        page.click("#login-submit")
+        page.wait_for_selector("#login-error")
+        audit.check(page, "workbench: login with an error")
+        page.fill("#login", "olga")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#current-trainer")
+        audit.check(page, "workbench: index")
+
+        page.goto(f"{workbench.url}/inbox")
+        page.wait_for_selector("#inbox-summary, #stub")
+        audit.check(page, "workbench: inbox")
+
+        page.goto(f"{workbench.url}/conversations")
+        audit.check(page, "workbench: conversations")
+        first = page.locator("main a[href^='/conversations/']").first
+        if first.count():
+            first.click()
+            page.wait_for_load_state()
+            audit.check(page, "workbench: a conversation")
+
+        page.goto(f"{workbench.url}/responses")
+        audit.check(page, "workbench: responses")
+        editor = page.locator("main a[href^='/responses/']").first
+        if editor.count():
+            editor.click()
+            page.wait_for_load_state()
+            audit.check(page, "workbench: a response")
+
+        page.goto(f"{workbench.url}/training")
+        audit.check(page, "workbench: training")
+
+        page.goto(f"{workbench.url}/changes")
+        page.wait_for_selector("pre.diff")
+        audit.check(page, "workbench: changes with a diff")
+    finally:
+        context.close()
+    assert len(audit.pages) >= 8
+    audit.assert_clean()
