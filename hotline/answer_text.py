@@ -19,6 +19,8 @@ ACTION_FILLED = frozenset({
     "handoff_ticket", "handoff_position", "handoff_wait", "handoff_hours", "handoff_expect",
 })
 VOICE = "voice"
+# Contact placeholders a caller cannot use by ear (and is already on the line).
+NOT_ON_THE_PHONE = frozenset({"portal_url", "support_email", "hotline_phone"})
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WORD = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+(?:[\u2011\-.][0-9A-Za-zА-Яа-яЁё]+)*")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from hotline import texts
-from hotline.answer_text import is_voice, placeholders, sentences, static_text, variations, words
+from hotline.answer_text import NOT_ON_THE_PHONE, is_voice, placeholders, sentences, static_text, variations, words
 from voice.dtmf import KEYPAD_MENU
 
 MAX_SENTENCE_WORDS = 25
@@ -16,7 +16,6 @@ MAX_VOICE_WORDS = 45
 KEY_WORDS = {"0": "ноль", "1": "один", "2": "два", "3": "три", "4": "четыре", "5": "пять", "9": "девять"}
 # Placeholders a caller must not hear: a link, an address to write to, the
 # number he has already dialled.
-NOT_ON_THE_PHONE = {"portal_url", "support_email", "hotline_phone"}
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
 URL = re.compile(r"https?://|www\.|\.(ru|рф|com|org)\b", re.I)
 CALL_THE_LINE = re.compile(r"позвон|звоните|перезвон|набери\w* номер", re.I)
