@@ -1,24 +1,87 @@
-"""SQL tracker store that never writes personal data in plain text.
+"""SQL tracker store that never writes personal data in plain text, and
+touches the database once to read and once to write per message.
 
 Configured in endpoints.yml as ``type: hotline.rasa.tracker_store.MaskingSQLTrackerStore``.
 A conversation keeps the real values in memory for the turn that needs them
 (the form validates the date and the status check uses it in the same turn);
 what reaches the database is masked by hotline.privacy — a reply to the
 form's question for a date of birth, a name, SNILS or a contact as a whole,
-which is why the whole session is replayed to know the open question.
+which is why the masking follows the form's open question along the session.
+
+Round trips. Rasa 3.6's SQLTrackerStore.save reads the conversation twice
+more after the turn's own read: with an event broker configured (every
+profile has the handoff broker) ``stream_events`` retrieves and replays the
+whole session to find the new events, then ``_additional_events`` counts the
+stored rows. Both answer a question the turn's read already answered: the
+tracker this store handed out held exactly the session's stored events, and
+the conversation lock keeps other instances from adding any until the save.
+So the read remembers, on the tracker object itself, how many events are
+stored and which question the form had open after them; the save publishes
+and masks only the events past that mark and inserts them. A tracker that
+did not come from this store's read of the latest session (a new
+conversation, the HTTP API's full tracker, tests) has no mark and is saved
+the way Rasa does, whole-session masking included.
+HOTLINE_FAST_TRACKER_STORE=0 restores that path for every save (for comparison).
 """
 from __future__ import annotations
 
-from typing import Iterator
+import itertools
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 
+from hotline import settings
 from hotline.privacy import mask_events
 from hotline.rasa.version_guard import require_rasa
 
-# Overrides SQLTrackerStore's private _additional_events and uses _event_query.
+# Overrides SQLTrackerStore's _retrieve, save, stream_events and
+# _additional_events, and uses _event_query, SQLEvent and session_scope.
 require_rasa(__name__)
+
+logger = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+_MARK = "_hotline_stored"
+
+
+@dataclass(frozen=True)
+class StoredMark:
+    """What the database holds of this tracker's latest session."""
+
+    count: int  # events of tracker.events[:count] are stored
+    last: Optional[Event]  # tracker.events[count - 1], to notice a replaced event list
+    requested_slot: Optional[str]  # the form's open question after them (for masking)
+
+
+def requested_slot_after(events: Iterable[Any], requested_slot: Optional[str] = None) -> Optional[str]:
+    """The form's open question after ``events`` (Event objects), following
+    the same two events hotline.privacy.mask_events follows in dicts."""
+    for event in events:
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            requested_slot = event.value
+        elif isinstance(event, ActiveLoop) and not event.name:
+            requested_slot = None
+    return requested_slot
+
+
+def _mark(tracker: DialogueStateTracker, requested_slot: Optional[str]) -> None:
+    events = tracker.events
+    setattr(tracker, _MARK, StoredMark(len(events), events[-1] if events else None, requested_slot))
+
+
+def _valid_mark(tracker: DialogueStateTracker) -> Optional[StoredMark]:
+    mark = getattr(tracker, _MARK, None)
+    if mark is None:
+        return None
+    events = tracker.events
+    if len(events) < mark.count or (mark.count and events[mark.count - 1] is not mark.last):
+        return None  # the event list was replaced or cut: Rasa's way is the safe one
+    return mark
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -31,7 +94,71 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         from hotline.rasa import hooks
 
         hooks.install()
+        self._fast = settings.get("HOTLINE_FAST_TRACKER_STORE")
         super().__init__(*args, **kwargs)
+
+    def _mark_of(self, tracker: DialogueStateTracker) -> Optional[StoredMark]:
+        return _valid_mark(tracker) if self._fast else None
+
+    # --- read ---------------------------------------------------------------------
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id,
+                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        # Only the latest session is what save() compares against; a tracker
+        # cut by max_event_history no longer lines up with the rows.
+        if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
+            _mark(tracker, requested_slot_after(tracker.events))
+        return tracker
+
+    # --- write --------------------------------------------------------------------
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        mark = self._mark_of(tracker)
+        if mark is None or self.event_broker is None:
+            await super().stream_events(tracker)
+            return
+        new_events = list(itertools.islice(tracker.events, mark.count, None))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        mark = self._mark_of(tracker)
+        if mark is None and not tracker.events and self._fast:
+            # Rasa saves the empty tracker it creates when the read found no
+            # conversation: nothing to write or publish, and nothing stored.
+            _mark(tracker, None)
+            return
+        if mark is None:
+            await super().save(tracker)  # counts rows and masks the whole session (_additional_events)
+            _mark(tracker, requested_slot_after(tracker.events))
+            return
+        await self.stream_events(tracker)
+        new_events = list(itertools.islice(tracker.events, mark.count, None))
+        if new_events:
+            masked = mask_events([event.as_dict() for event in new_events], mark.requested_slot)
+            with self.session_scope() as session:
+                # One multi-row INSERT instead of the ORM's one per event.
+                session.execute(self.SQLEvent.__table__.insert(), list(self._rows(tracker.sender_id, masked)))
+                session.commit()
+        _mark(tracker, requested_slot_after(new_events, mark.requested_slot))
+
+    @staticmethod
+    def _rows(sender_id: str, masked: List[dict]) -> Iterator[Dict[str, Any]]:
+        # The same columns SQLTrackerStore.save writes.
+        for data in masked:
+            yield {
+                "sender_id": sender_id,
+                "type_name": data.get("event"),
+                "timestamp": data.get("timestamp"),
+                "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            }
 
     def _additional_events(self, session, tracker) -> Iterator[Event]:
         stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
