@@ -63,8 +63,9 @@ run-prod: train
 purge: setup
 	$(PY) -m hotline.ops.retention purge
 
+# Cost per message, DIET vs lean, both profiles (BENCH_LOAD_ARGS=--quick: shorter levels).
 bench-load: train
-	$(PY) bench/load.py
+	$(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
 # Voice: models on a machine with internet, a local loop, the phone server.
 voice-models: setup

@@ -1,28 +1,31 @@
-"""Load benchmark of the production profile: concurrent citizens over the
-REST webhook through nginx.
+"""Cost per message, before and after, in one run (make bench-load).
 
-    .venv/bin/python bench/load.py                      # 1, 2, 4 instances × 1, 20, 100 citizens
-    .venv/bin/python bench/load.py --instances 2 --citizens 20 --seconds 20
-    .venv/bin/python bench/load.py --profile            # + py-spy profile of one instance
+    .venv/bin/python bench/load.py              # the whole table (~10 min on a quiet 2-core machine)
+    .venv/bin/python bench/load.py --quick      # shorter levels, the same rows (~6 min)
+    .venv/bin/python bench/load.py --no-diet    # only the lean pipeline
+    .venv/bin/python bench/load.py --variant "Rasa's store save:HOTLINE_FAST_TRACKER_STORE=0"
 
-For each number of Rasa instances it starts the whole profile (PostgreSQL,
-Redis, nginx, 2 action servers) on free loopback ports in a throw-away
-directory, warms every instance up, then for each concurrency runs that many
-citizens, each repeating a five-turn conversation (greeting, an FAQ
-question, a status check with the date of birth, thanks) under a new
-conversation id each time. Every level is bounded by a message count and by
-time (--seconds), and only 127.0.0.1 is ever contacted. Reported: messages
-per second, p50/p95/p99 latency, errors, and the resident memory of every
-process (PostgreSQL counted over all its backends).
+Rows: the DIET pipeline (configs/diet.yml, the «before») and the lean one
+(config.yml), each in the embedded profile that `make run` starts (SQLite
+tracker store, the handoff event broker, in-process locks; 1 and 20
+citizens straight to Rasa) and in the production profile (PostgreSQL, Redis,
+2 Rasa instances and 2 action servers behind nginx; 20 citizens through
+nginx). Every citizen repeats the status-check conversation below under a new
+conversation id each time. Every level is bounded by time and message count;
+only 127.0.0.1 is contacted.
 
-The per-sender rate limit and nginx's per-address limit are raised for the
-run (all citizens come from 127.0.0.1); everything else is the production
-configuration. The load generator runs on the same two cores as the
-servers, which costs the servers some CPU at 100 citizens.
+Columns: messages per second, p50/p95/p99 latency, and CPU ms per message —
+the CPU time of every server process (from /proc, children included) over the
+level divided by the answered messages, and inside Rasa split by component
+with py-spy (bench/cpu_profile.py). CPU ms per message do not depend on what
+else runs on the machine; msg/s and latencies do. The load generator runs on
+the same cores and is not counted.
 
---profile samples one Rasa instance with py-spy (pip install py-spy==0.4.1)
-during a 20-citizen run and prints where the time goes per message,
-grouped by pipeline component and policy.
+The DIET model is trained once and kept under models/ by fingerprint
+(hotline.training); the first run on a fresh tree spends ~9-10 minutes of
+both cores on it before measuring. The rate limits are raised for the run
+(all citizens come from 127.0.0.1); everything else is the profiles' own
+configuration.
 """
 from __future__ import annotations
 
@@ -32,25 +35,32 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
-from hotline.ops.local_servers import rss_mib
-from hotline.ops.supervisor import ProdConfig, ProdProfile
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import cpu_profile  # noqa: E402
+from hotline.ops.local_servers import LocalServers, rss_mib  # noqa: E402
+from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
 
 CONVERSATION = [
     "привет",
     "какие документы нужны для загранпаспорта",
     "статус заявления 1234567890",
+    "Иванов",  # the demo application's applicant (hotline/status/demo)
     "12.03.1985",
     "спасибо",
 ]
 BENCH_ENV = {"RATE_LIMIT_MESSAGES": "1000000", "MAX_MESSAGE_CHARS": "1000"}
+BROKER = {"event_broker": {"type": "handoff.broker.HandoffEventBroker"}}
+# Issue 13's targets.
+TARGET_PROD_MSGS, TARGET_PROD_P95, TARGET_ONE_P95 = 70.0, 500.0, 100.0
+CORES = os.cpu_count() or 2
 
 
 def percentile(values: List[float], p: float) -> float:
@@ -107,187 +117,268 @@ async def run_level(url: str, citizens: int, max_messages: int, seconds: float, 
     }
 
 
-def postgres_rss(profile: ProdProfile) -> float:
-    pid_file = profile.pg_dir / "data" / "postmaster.pid"
-    try:
-        master = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError):
-        return float("nan")
-    total = rss_mib(master)
+# --- the two profiles --------------------------------------------------------------
+
+class Embedded:
+    """What `make run` starts for a citizen's message: the action server and
+    Rasa with the SQLite tracker store, the handoff broker and in-process locks."""
+
+    name = "embedded (make run)"
+
+    def __init__(self, model: Path, env: Dict[str, str]) -> None:
+        from hotline.status import init_db
+        from hotline.status.demo import load_demo
+
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-embedded-"))
+        database_url = f"sqlite:///{self.workdir / 'status.db'}"
+        init_db(database_url)
+        load_demo(database_url)
+        self.servers = LocalServers(self.workdir, model, extra_env={"DATABASE_URL": database_url, **env},
+                                    extra_endpoints=BROKER)
+        self.url = f"{self.servers.url}/webhooks/rest/webhook"
+        self.warm_urls = [self.url]
+
+    def processes(self) -> Dict[str, List[int]]:
+        return {"rasa": [self.servers.rasa.pid], "action server": [self.servers.actions.pid]}
+
+    def rasa_pids(self) -> List[int]:
+        return [self.servers.rasa.pid]
+
+    def memory(self) -> Dict[str, float]:
+        return {"rasa": rss_mib(self.servers.rasa.pid), "action server": rss_mib(self.servers.actions.pid)}
+
+    def stop(self) -> None:
+        self.servers.stop()
+
+
+class Production:
+    """deploy/: PostgreSQL, Redis, Rasa instances and 2 action servers behind nginx."""
+
+    def __init__(self, model: Path, env: Dict[str, str], instances: int) -> None:
+        self.name = f"production ({instances} Rasa, nginx)"
+        base = Path(tempfile.mkdtemp(prefix="bench-prod-"))
+        config = ProdConfig.ephemeral(base, rasa_instances=instances, model=model, extra_env=env)
+        config.rest_ip_rate = config.rest_ip_burst = 100000
+        self.profile = ProdProfile(config)
+        self.profile.start(log=lambda _m: None)
+        self.url = f"{self.profile.public_url}/webhooks/rest/webhook"
+        self.warm_urls = [f"{self.profile.rasa_url(i)}/webhooks/rest/webhook" for i in range(instances)]
+
+    def _pid(self, name: str) -> Optional[int]:
+        proc = self.profile.procs.get(name)
+        return proc.pid if proc is not None else None
+
+    def _postgres(self) -> List[int]:
+        try:
+            return [int((self.profile.pg_dir / "data" / "postmaster.pid").read_text().split()[0])]
+        except (OSError, ValueError, IndexError):
+            return []
+
+    def processes(self) -> Dict[str, List[int]]:
+        procs = self.profile.procs
+        return {
+            "rasa": self.rasa_pids(),
+            "action server": [p.pid for name, p in procs.items() if name.startswith("actions-")],
+            "nginx": [pid for pid in [self._pid("nginx")] if pid],
+            "postgresql": self._postgres(),
+            "redis": [pid for pid in [self._pid("redis")] if pid],
+        }
+
+    def rasa_pids(self) -> List[int]:
+        return list(self.profile.rasa_pids().values())
+
+    def memory(self) -> Dict[str, float]:
+        result = {name: rss_mib(pid) for name, pid in sorted(self.profile.rasa_pids().items())}
+        for name in ("nginx", "postgresql"):
+            pids = self.processes()[name]
+            result[name] = sum(_tree_rss(pid) for pid in pids)
+        return result
+
+    def stop(self) -> None:
+        self.profile.stop()
+
+
+def _tree_rss(root: int) -> float:
+    total = 0.0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
         except OSError:
             continue
-        if re.search(rf"^PPid:\s+{master}$", text, re.M):
-            total += rss_mib(int(status.parent.name))
+        pid = int(status.parent.name)
+        if pid == root or re.search(rf"^PPid:\s+{root}$", text, re.M):
+            total += rss_mib(pid)
     return total
 
 
-def memory(profile: ProdProfile) -> Dict[str, float]:
-    result = {}
-    for name, pid in sorted(profile.rasa_pids().items()):
-        try:
-            result[name] = rss_mib(pid)
-        except OSError:
-            pass
-    nginx_master = profile.procs.get("nginx")
-    if nginx_master is not None:
-        workers = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/status")
-                   if re.search(rf"^PPid:\s+{nginx_master.pid}$", _read(p), re.M)]
-        result["nginx"] = rss_mib(nginx_master.pid) + sum(rss_mib(w) for w in workers)
-    result["postgresql (all)"] = postgres_rss(profile)
-    return result
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def warm_up(profile: ProdProfile) -> None:
+def warm_up(urls: List[str], conversations: int) -> None:
     import requests
 
-    # Each instance answers a few full conversations before measuring
-    # (first calls build TensorFlow graphs and fill caches).
-    for i in range(profile.config.rasa_instances):
-        for n in range(2):
+    # First calls build TensorFlow graphs, fill caches and open pools.
+    for i, url in enumerate(urls):
+        for n in range(conversations):
             for text in CONVERSATION:
-                requests.post(f"{profile.rasa_url(i)}/webhooks/rest/webhook",
-                              json={"sender": f"warm-{i}-{n}", "message": text}, timeout=120)
+                requests.post(url, json={"sender": f"warm-{i}-{n}", "message": text}, timeout=120)
 
 
-# --- profile ---------------------------------------------------------------------
+# --- measuring -------------------------------------------------------------------------
 
-# Leaf frames of threads that wait (py-spy cannot always tell they are idle).
-IDLE = re.compile(r"\((concurrent/futures/thread\.py:81|sanic/server/runners\.py:155|threading\.py:\d+|"
-                  r"selectors\.py:\d+|queue\.py:\d+)\)$")
-# Inclusive shares: a sample counts for every group whose code is on its stack.
-COMPONENTS = [
-    ("jsonschema: validation of action-server replies", r"jsonschema/"),
-    ("TensorFlow kernels (DIET, ResponseSelector, TED)", r"tensorflow/|keras/"),
-    ("DIETClassifier", r"rasa/nlu/classifiers/diet_classifier\.py"),
-    ("ResponseSelector", r"rasa/nlu/selectors/response_selector\.py"),
-    ("TEDPolicy", r"rasa/core/policies/ted_policy\.py"),
-    ("RulePolicy", r"rasa/core/policies/rule_policy\.py"),
-    ("MemoizationPolicy", r"rasa/core/policies/memoization\.py"),
-    ("tracker featurization for policies", r"rasa/core/featurizers/"),
-    ("SpacyNLP + tokenizer (pymorphy3)", r"spacy|pymorphy"),
-    ("CountVectorsFeaturizer", r"count_vectors_featurizer\.py"),
-    ("LexicalSyntacticFeaturizer", r"lexical_syntactic_featurizer\.py"),
-    ("RegexFeaturizer/RegexEntityExtractor", r"regex_featurizer\.py|regex_entity_extractor\.py"),
-    ("LemmaLookupEntityExtractor", r"hotline/nlu/lemma_lookup"),
-    ("tracker store (SQLAlchemy + psycopg2)", r"tracker_store\.py|sqlalchemy/|psycopg2"),
-    ("tracker/events (de)serialisation", r"rasa/shared/core/trackers\.py|rasa/shared/core/events\.py"),
-    ("lock store (Redis)", r"lock_store\.py|redis/"),
-    ("HTTP client to the action servers", r"aiohttp/|rasa/utils/endpoints\.py"),
-    ("NLG / responses", r"rasa/core/nlg/"),
-    ("JSON encode/decode", r"json/(encoder|decoder)\.py"),
-]
+@dataclass
+class Row:
+    pipeline: str
+    profile: str
+    citizens: int
+    result: Dict[str, float]
+    cpu: Dict[str, float]  # process → CPU seconds over the level
+    rasa_split: Dict[str, float] = field(default_factory=dict)  # component → CPU seconds
+    note: str = ""
+
+    def per_message(self, seconds: float) -> float:
+        return 1000 * seconds / max(self.result["messages"], 1)
 
 
-def profile_instance(profile: ProdProfile, url: str, seconds: float, citizens: int = 20) -> Tuple[Dict, int, int]:
-    pid = profile.procs["rasa-1"].pid
-    out = Path(tempfile.mkdtemp(prefix="bench-pyspy-")) / "stacks.txt"
-    pyspy = Path(sys.executable).with_name("py-spy")
-    spy = subprocess.Popen([str(pyspy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200",
-                            "-f", "raw", "-o", str(out), "--nonblocking"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
-    result = asyncio.run(run_level(url, citizens, 10**6, seconds - 2, "prof"))
-    _, err = spy.communicate(timeout=seconds + 60)
-    if not out.exists():
-        raise RuntimeError(f"py-spy failed: {err[-500:]}")
-    totals: Counter = Counter()
-    samples = 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if IDLE.search(stack.rsplit(";", 1)[-1]):
+def measure(target, pipeline: str, citizens: int, seconds: float, max_messages: int, profile: bool) -> Row:
+    sampler = cpu_profile.Sampler(target.rasa_pids(), seconds + 1) if profile else None
+    if sampler:
+        sampler.start()
+        time.sleep(0.5)  # py-spy attaches
+    meter = cpu_profile.ProcessCPU(target.processes())
+    meter.start()
+    result = asyncio.run(run_level(target.url, citizens, max_messages, seconds, f"{pipeline[:4]}-{citizens}"))
+    spent = meter.stop()
+    row = Row(pipeline, target.name, citizens, result, spent)
+    if sampler:
+        samples = sampler.stop()
+        if samples is None:
+            row.note = sampler.error or ""
+        else:
+            row.rasa_split = cpu_profile.split(spent["rasa"], samples)
+    print(f"   {pipeline:5} {target.name:28} {citizens:>3} citizens: {result['throughput']:6.1f} msg/s  "
+          f"p50 {result['p50']:6.0f}  p95 {result['p95']:6.0f}  p99 {result['p99']:6.0f} ms  "
+          f"CPU {row.per_message(sum(spent.values())):5.1f} ms/msg  errors {result['errors']}", flush=True)
+    return row
+
+
+def run_profile(make, pipeline: str, levels: List[int], args) -> List[Row]:
+    started = time.monotonic()
+    target = make()
+    rows = []
+    try:
+        print(f"== {pipeline}, {target.name}: up in {time.monotonic() - started:.0f} s, warming up", flush=True)
+        warm_up(target.warm_urls, 1 if args.quick else 2)
+        for citizens in levels:
+            rows.append(measure(target, pipeline, citizens, args.seconds, args.max_messages, not args.no_profile))
+        mem = target.memory()
+        print("   resident memory (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in mem.items()), flush=True)
+    finally:
+        target.stop()
+    return rows
+
+
+# --- report ------------------------------------------------------------------------------
+
+SHORT = {
+    "NLU": "NLU",
+    "policies": "policies",
+    "tracker store: SQL": "store SQL",
+    "tracker store: (de)serialisation, masking": "store (de)ser",
+    "event broker + handoff hooks": "broker+hooks",
+    "action-server HTTP (client side)": "action HTTP",
+    "lock store": "locks",
+    "responses, other actions": "responses",
+    cpu_profile.CHANNEL: "channel+loop",
+}
+PROCESSES = ["action server", "nginx", "postgresql", "redis"]
+
+
+def report(rows: List[Row]) -> None:
+    print()
+    print("Throughput and latency (the load generator shares the machine's cores):")
+    print("| pipeline | profile | citizens | messages | errors | msg/s | p50 ms | p95 ms | p99 ms "
+          "| CPU ms/msg (all servers) | CPU-bound ceiling, msg/s on %d cores |" % CORES)
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        total = r.per_message(sum(r.cpu.values()))
+        ceiling = CORES * 1000 / total if total else float("nan")
+        print(f"| {r.pipeline} | {r.profile} | {r.citizens} | {r.result['messages']} | {r.result['errors']} | "
+              f"{r.result['throughput']:.1f} | {r.result['p50']:.0f} | {r.result['p95']:.0f} | "
+              f"{r.result['p99']:.0f} | {total:.1f} | {ceiling:.0f} |")
+    print()
+    print("CPU ms per message by component (Rasa split by py-spy's busy samples; other processes from /proc):")
+    comps = cpu_profile.ORDER
+    print("| pipeline | profile | citizens | " + " | ".join(SHORT[c] for c in comps) + " | Rasa | "
+          + " | ".join(PROCESSES) + " | total |")
+    print("|---|---|---:|" + "---:|" * (len(comps) + len(PROCESSES) + 2))
+    for r in rows:
+        split = [f"{r.per_message(r.rasa_split[c]):.1f}" if r.rasa_split else "–" for c in comps]
+        procs = [f"{r.per_message(r.cpu[p]):.1f}" if p in r.cpu else "–" for p in PROCESSES]
+        print(f"| {r.pipeline} | {r.profile} | {r.citizens} | " + " | ".join(split)
+              + f" | {r.per_message(r.cpu['rasa']):.1f} | " + " | ".join(procs)
+              + f" | {r.per_message(sum(r.cpu.values())):.1f} |")
+    notes = sorted({r.note for r in rows if r.note})
+    for note in notes:
+        print(f"note: {note} ({cpu_profile.ptrace_note()})")
+    print()
+    print("Targets (issue 13):")
+    for r in rows:
+        if r.pipeline != "lean":
             continue
-        n = int(count)
-        samples += n
-        for name, pattern in COMPONENTS:
-            if re.search(pattern, stack):
-                totals[name] += n
-    return {"shares": totals, "run": result}, samples, result["messages"]
+        if r.profile.startswith("production") and r.citizens == 20:
+            ok = r.result["throughput"] >= TARGET_PROD_MSGS and r.result["p95"] <= TARGET_PROD_P95
+            print(f"  production, 20 citizens: {r.result['throughput']:.1f} msg/s at p95 {r.result['p95']:.0f} ms "
+                  f"(target ≥ {TARGET_PROD_MSGS:.0f} msg/s at p95 ≤ {TARGET_PROD_P95:.0f} ms): "
+                  f"{'met' if ok else 'not met'}; {TARGET_PROD_MSGS:.0f} msg/s on {CORES} cores allow "
+                  f"{CORES * 1000 / TARGET_PROD_MSGS:.1f} CPU ms per message, this row spends "
+                  f"{r.per_message(sum(r.cpu.values())):.1f}")
+        if r.profile.startswith("embedded") and r.citizens == 1:
+            ok = r.result["p95"] <= TARGET_ONE_P95
+            print(f"  embedded, 1 citizen: p95 {r.result['p95']:.0f} ms (target ≤ {TARGET_ONE_P95:.0f} ms): "
+                  f"{'met' if ok else 'not met'}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", type=int, nargs="*", default=[1, 2, 4])
-    parser.add_argument("--citizens", type=int, nargs="*", default=[1, 20, 100])
-    parser.add_argument("--seconds", type=float, default=25.0, help="time cap per level")
+    parser.add_argument("--quick", action="store_true", help="8 s levels, one warm-up conversation")
+    parser.add_argument("--seconds", type=float, default=None, help="time cap per level (default 20, quick 8)")
     parser.add_argument("--max-messages", type=int, default=3000, help="message cap per level")
-    parser.add_argument("--profile", action="store_true", help="py-spy profile of one instance (1 instance)")
-    parser.add_argument("--json", default=None, help="also write the results to this file")
-    parser.add_argument("--model", default=None, help="a trained model (default: train if needed)")
+    parser.add_argument("--instances", type=int, default=2, help="Rasa instances of the production profile")
+    parser.add_argument("--no-diet", action="store_true", help="skip the DIET rows (no DIET training)")
+    parser.add_argument("--no-prod", action="store_true", help="skip the production profile")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE,...",
+                        help="also the lean rows under these settings, e.g. "
+                             "\"Rasa's store save:HOTLINE_FAST_TRACKER_STORE=0\" (repeatable)")
+    parser.add_argument("--no-profile", action="store_true", help="no py-spy split")
+    parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
+    args.seconds = args.seconds or (8.0 if args.quick else 20.0)
 
-    from hotline.nlu.training import train
+    from hotline.nlu.training import model_path, train
 
-    model = Path(args.model) if args.model else train()
-    rows = []
-    memories = {}
-    profile_result = None
-    for instances in args.instances:
-        base = Path(tempfile.mkdtemp(prefix=f"bench-{instances}-"))
-        config = ProdConfig.ephemeral(base, rasa_instances=instances, model=model, extra_env=BENCH_ENV)
-        config.rest_ip_rate = config.rest_ip_burst = 100000
-        profile = ProdProfile(config)
-        started = time.monotonic()
-        print(f"== {instances} Rasa instance(s): starting ...", flush=True)
-        profile.start(log=lambda _m: None)
-        try:
-            print(f"   started in {time.monotonic() - started:.0f} s; warming up", flush=True)
-            warm_up(profile)
-            url = f"{profile.public_url}/webhooks/rest/webhook"
-            for citizens in args.citizens:
-                result = asyncio.run(run_level(url, citizens, args.max_messages, args.seconds,
-                                               f"{instances}-{citizens}"))
-                result["instances"] = instances
-                rows.append(result)
-                print(f"   {citizens:>3} citizens: {result['throughput']:6.1f} msg/s  p50 {result['p50']:6.0f} ms  "
-                      f"p95 {result['p95']:6.0f} ms  p99 {result['p99']:6.0f} ms  errors {result['errors']}",
-                      flush=True)
-            memories[instances] = memory(profile)
-            if args.profile and instances == args.instances[0]:
-                print("   profiling rasa-1 with py-spy ...", flush=True)
-                profile_result = profile_instance(profile, f"{profile.rasa_url(0)}/webhooks/rest/webhook",
-                                                  args.seconds)
-        finally:
-            profile.stop()
+    began = time.monotonic()
+    variants = []
+    if not args.no_diet:
+        diet = model_path("configs/diet.yml")
+        if not diet.exists():
+            print(f"training the DIET model once ({diet.name}; ~10 min of both cores on a quiet machine) ...",
+                  flush=True)
+        variants.append(("DIET", train("configs/diet.yml"), {}))
+    variants.append(("lean", train(), {}))
+    for spec in args.variant:
+        label, _, assignments = spec.rpartition(":")
+        env = dict(pair.split("=", 1) for pair in assignments.split(",") if pair)
+        variants.append((f"lean, {label or assignments}", variants[-1][1], env))
+    print(f"models ready in {time.monotonic() - began:.0f} s", flush=True)
 
-    print()
-    print("| Rasa instances | citizens | messages | msg/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['instances']} | {r['citizens']} | {r['messages']} | {r['throughput']:.1f} | {r['p50']:.0f} | "
-              f"{r['p95']:.0f} | {r['p99']:.0f} | {r['errors']} |")
-    print()
-    print("Resident memory (MiB), measured after the run:")
-    for instances, mem in memories.items():
-        parts = ", ".join(f"{k} {v:.0f}" for k, v in mem.items())
-        print(f"  {instances} instance(s): {parts}")
-    if profile_result:
-        data, samples, messages = profile_result
-        run = data["run"]
-        print()
-        print(f"Profile of one instance (py-spy, {samples} samples while busy, {messages} messages, "
-              f"{run['throughput']:.1f} msg/s, 20 citizens straight to the instance):")
-        print("| component | share of busy samples (inclusive) | CPU ms per message |")
-        print("|---|---:|---:|")
-        busy_ms = samples / 200 * 1000  # -r 200 samples per second
-        for name, count in data["shares"].most_common():
-            share = count / samples if samples else 0
-            print(f"| {name} | {100 * share:.1f} % | {share * busy_ms / max(messages, 1):.1f} |")
-        print(f"| all busy samples | 100 % | {busy_ms / max(messages, 1):.1f} |")
+    rows: List[Row] = []
+    for pipeline, model, extra in variants:
+        env = {**BENCH_ENV, **extra}
+        rows += run_profile(lambda: Embedded(model, env), pipeline, [1, 20], args)
+        if not args.no_prod:
+            rows += run_profile(lambda: Production(model, env, args.instances), pipeline, [20], args)
+    report(rows)
+    print(f"\nwhole run: {time.monotonic() - began:.0f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "memory": memories,
-                                               "profile": profile_result and {
-                                                   "shares": dict(profile_result[0]["shares"]),
-                                                   "samples": profile_result[1]}}, indent=1, default=str))
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], indent=1, default=str))
     return 0
 
 
