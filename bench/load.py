@@ -22,7 +22,7 @@ else runs on the machine; msg/s and latencies do. The load generator runs on
 the same cores and is not counted.
 
 The DIET model is trained once and kept under models/ by fingerprint
-(hotline.training); the first run on a fresh tree spends ~9-10 minutes of
+(hotline.nlu.training); the first run on a fresh tree spends ~9-10 minutes of
 both cores on it before measuring. The rate limits are raised for the run
 (all citizens come from 127.0.0.1); everything else is the profiles' own
 configuration.
