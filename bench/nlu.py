@@ -10,7 +10,6 @@ training times and the archive size.
 """
 from __future__ import annotations
 
-import asyncio
 import argparse
 import json
 import os
@@ -58,29 +57,6 @@ def train_timed(config: str, data: Path, out: Path, cache: Path) -> tuple[Path, 
     return out / f"{name}.tar.gz", wall, cpu
 
 
-def f1(pairs, label):
-    tp = sum(1 for e, p in pairs if e == label and p == label)
-    fp = sum(1 for e, p in pairs if e != label and p == label)
-    fn = sum(1 for e, p in pairs if e == label and p != label)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-def macro_f1(pairs):
-    labels = {e for e, _ in pairs} | {p for _, p in pairs}
-    return sum(f1(pairs, label) for label in labels) / len(labels)
-
-
-def weakest(pairs, keys, n=5):
-    """The n intents with the lowest F1 and the n FAQ keys with the lowest
-    accuracy: an average hides the one intent a data edit broke."""
-    intents = sorted(((round(f1(pairs, e), 3), e) for e in {e for e, _ in pairs}))[:n]
-    accuracy = {k: sum(hits) / len(hits) for k, hits in keys.items()}
-    faq = sorted((round(a, 3), k) for k, a in accuracy.items())[:n]
-    return {"weakest_intents": [[e, s] for s, e in intents], "weakest_faq_keys": [[k, a] for a, k in faq]}
-
-
 def train_twice(config: str, edit: bool) -> tuple[Path, dict]:
     work = WORK / Path(config).stem
     shutil.rmtree(work, ignore_errors=True)
@@ -98,48 +74,23 @@ def train_twice(config: str, edit: bool) -> tuple[Path, dict]:
 
 def evaluate(config: str, edit: bool = True, model: Path | None = None) -> dict:
     """Held-out figures of `config`; trains it unless an archive is given."""
-    import logging
-
-    from rasa.core.agent import Agent
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.utils.log_utils import configure_structlog
+    from hotline import heldout
 
     if model is None:
         model, figures = train_twice(config, edit)
     else:
         figures = {"train_scratch_s": None, "train_scratch_cpu_s": None,
                    "train_after_edit_s": None, "train_after_edit_cpu_s": None}
-    # Rasa logs every parse at debug level; printing it would be timed too.
-    configure_structlog(logging.WARNING)
-    agent = Agent.load(str(model))
-    examples = load_data(str(ROOT / "tests" / "nlu_heldout.yml")).intent_examples
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(agent.parse_message("прогрев"))
-    pairs, faq_hits, faq_total, latencies, keys = [], 0, 0, [], {}
-    for example in examples:
-        started = time.perf_counter()
-        result = loop.run_until_complete(agent.parse_message(example.get("text")))
-        latencies.append((time.perf_counter() - started) * 1000)
-        pairs.append((example.get("intent"), result["intent"]["name"]))
-        if example.get("intent") == "faq":
-            faq_total += 1
-            selected = result.get("response_selector", {}).get("faq", {}).get("response", {})
-            hit = result["intent"]["name"] == "faq" and \
-                selected.get("intent_response_key") == example.get("intent_response_key")
-            faq_hits += hit
-            keys.setdefault(example.get("intent_response_key"), []).append(hit)
-    latencies.sort()
+    rows = heldout.predict(heldout.archive_parser(model), heldout.held_out_examples())
+    latencies = sorted(r.ms for r in rows)
     return {
         "config": config,
-        "examples": len(pairs),
-        "intent_accuracy": sum(e == p for e, p in pairs) / len(pairs),
-        "macro_f1": macro_f1(pairs),
-        "faq_key_accuracy": faq_hits / faq_total,
+        **heldout.summary(rows),
         "parse_ms_p50": statistics.median(latencies),
         "parse_ms_p95": latencies[int(0.95 * (len(latencies) - 1))],
         **figures,
         "archive_mb": round(model.stat().st_size / 2**20, 1),
-        **weakest(pairs, keys),
+        **heldout.weakest(rows),
     }
 
 

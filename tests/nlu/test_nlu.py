@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ROOT, load_yaml
+from hotline import heldout
 
 INTENT_ACCURACY_GATE = 0.90
 FAQ_KEY_ACCURACY_GATE = 0.85
@@ -16,61 +16,37 @@ INTENT_F1_FLOOR = 0.80
 FAQ_KEY_ACCURACY_FLOOR = 0.75
 
 
-def _held_out():
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    return load_data(str(ROOT / "tests" / "nlu_heldout.yml")).intent_examples
-
-
 @pytest.fixture(scope="module")
 def held_out_predictions(parse):
-    rows = []
-    for example in _held_out():
-        result = parse(example.get("text"))
-        expected = example.get("intent")
-        key = example.get("intent_response_key")
-        selected = (result.get("response_selector", {}).get("faq", {}).get("response", {})
-                    .get("intent_response_key"))
-        rows.append((example.get("text"), expected, key, result["intent"]["name"], selected))
-    return rows
+    return heldout.predict(parse, heldout.held_out_examples())
 
 
 def test_held_out_intent_accuracy(held_out_predictions):
-    correct = [r for r in held_out_predictions if r[1] == r[3]]
-    accuracy = len(correct) / len(held_out_predictions)
-    misses = [f"{t!r}: {e} → {p}" for t, e, _, p, _ in held_out_predictions if e != p]
+    accuracy = heldout.intent_accuracy(held_out_predictions)
+    misses = [f"{r.text!r}: {r.intent} → {r.predicted}" for r in held_out_predictions if not r.correct]
     print(f"held-out intent accuracy {accuracy:.3f} over {len(held_out_predictions)}")
     assert accuracy >= INTENT_ACCURACY_GATE, "\n".join(misses)
 
 
 def test_held_out_faq_key_accuracy(held_out_predictions):
-    faq = [r for r in held_out_predictions if r[1] == "faq"]
-    correct = [r for r in faq if r[3] == "faq" and r[4] == r[2]]
-    accuracy = len(correct) / len(faq)
-    misses = [f"{t!r}: {k} → {p}/{s}" for t, _, k, p, s in faq if not (p == "faq" and s == k)]
+    faq = [r for r in held_out_predictions if r.intent == "faq"]
+    accuracy = heldout.faq_key_accuracy(held_out_predictions)
+    misses = [f"{r.text!r}: {r.key} → {r.predicted}/{r.predicted_key}" for r in faq if not r.faq_hit]
     print(f"held-out FAQ-key accuracy {accuracy:.3f} over {len(faq)}")
     assert accuracy >= FAQ_KEY_ACCURACY_GATE, "\n".join(misses)
 
 
-def _scores(rows, label):
-    tp = sum(1 for r in rows if r[1] == label and r[3] == label)
-    fp = sum(1 for r in rows if r[1] != label and r[3] == label)
-    fn = sum(1 for r in rows if r[1] == label and r[3] != label)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return recall, f1
-
-
 def test_every_intent_clears_its_own_floor(held_out_predictions):
+    rows = held_out_predictions
     weak = []
-    for intent in sorted({r[1] for r in held_out_predictions}):
-        recall, f1 = _scores(held_out_predictions, intent)
+    for intent in sorted({r.intent for r in rows}):
+        figures = heldout.scores(rows, intent)
+        recall, f1 = figures["recall"], figures["f1"]
         print(f"{intent:<26} recall {recall:.2f}  F1 {f1:.2f}")
         if recall < INTENT_RECALL_FLOOR or f1 < INTENT_F1_FLOOR:
-            misses = [f"    {t!r} → {p}" for t, e, _, p, _ in held_out_predictions if e == intent and p != e]
-            taken = [f"    {t!r} ({e}) → {intent}" for t, e, _, p, _ in held_out_predictions
-                     if p == intent and e != intent]
+            misses = [f"    {r.text!r} → {r.predicted}" for r in rows if r.intent == intent and not r.correct]
+            taken = [f"    {r.text!r} ({r.intent}) → {intent}" for r in rows
+                     if r.predicted == intent and not r.correct]
             weak.append(f"{intent}: recall {recall:.2f} (floor {INTENT_RECALL_FLOOR}), "
                         f"F1 {f1:.2f} (floor {INTENT_F1_FLOOR})\n" + "\n".join(misses + taken))
     assert not weak, "weak intents on the held-out set:\n" + "\n".join(weak)
@@ -78,13 +54,12 @@ def test_every_intent_clears_its_own_floor(held_out_predictions):
 
 def test_every_faq_key_clears_its_own_floor(held_out_predictions):
     weak = []
-    faq = [r for r in held_out_predictions if r[1] == "faq"]
-    for key in sorted({r[2] for r in faq}):
-        rows = [r for r in faq if r[2] == key]
-        misses = [f"    {t!r} → {p}/{s}" for t, _, _, p, s in rows if not (p == "faq" and s == key)]
-        accuracy = 1 - len(misses) / len(rows)
+    for key, hits in sorted(heldout.faq_key_hits(held_out_predictions).items()):
+        accuracy = sum(hits) / len(hits)
         print(f"{key:<36} {accuracy:.2f}")
         if accuracy < FAQ_KEY_ACCURACY_FLOOR:
+            misses = [f"    {r.text!r} → {r.predicted}/{r.predicted_key}" for r in held_out_predictions
+                      if r.key == key and not r.faq_hit]
             weak.append(f"{key}: {accuracy:.2f} (floor {FAQ_KEY_ACCURACY_FLOOR})\n" + "\n".join(misses))
     assert not weak, "weak FAQ keys on the held-out set:\n" + "\n".join(weak)
 
