@@ -11,6 +11,7 @@ Rasa 3.6 reports two things that are not problems in this project:
 """
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -24,14 +25,14 @@ sys.path.insert(0, str(ROOT))
 from actions.responses import RESPONSES_UTTERED_BY_ACTIONS  # noqa: E402
 
 
-def form_questions() -> set[str]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+def form_questions(project: Path = ROOT) -> set[str]:
+    domain = yaml.safe_load((project / "domain.yml").read_text(encoding="utf-8"))
     return {f"utter_ask_{slot}" for form in (domain.get("forms") or {}).values()
             for slot in form.get("required_slots", [])}
 
 
-def unexpected_warnings(output: str) -> list[str]:
-    allowed = RESPONSES_UTTERED_BY_ACTIONS | form_questions()
+def unexpected_warnings(output: str, project: Path = ROOT) -> list[str]:
+    allowed = RESPONSES_UTTERED_BY_ACTIONS | form_questions(project)
     problems = []
     for match in re.finditer(r"UserWarning: (.*?)(?:\n\s+More info|\n\x1b|\n\S|\Z)", output, re.S):
         message = " ".join(match.group(1).split())
@@ -44,14 +45,18 @@ def unexpected_warnings(output: str) -> list[str]:
     return problems
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="rasa data validate, failing on every unexpected warning")
+    # The trainers' workbench validates the project copy it edits with this checkout's code.
+    parser.add_argument("--project", type=Path, default=ROOT, help="the project copy (default: this one)")
+    project = parser.parse_args(argv).project.resolve()
     result = subprocess.run(
         [sys.executable, "-m", "rasa", "data", "validate", "--domain", "domain.yml",
          "--data", "data", "--config", "config.yml"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=project, capture_output=True, text=True,
     )
     output = result.stdout + result.stderr
-    problems = unexpected_warnings(output)
+    problems = unexpected_warnings(output, project)
     for problem in problems:
         print(f"WARNING: {problem}")
     if result.returncode != 0:

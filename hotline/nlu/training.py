@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 from hotline.paths import ROOT
 
@@ -56,34 +57,44 @@ def model_path(config: str = "config.yml", root: Path = ROOT) -> Path:
     return root / "models" / f"{prefix}-{fingerprint(config, root)}.tar.gz"
 
 
-def train(config: str = "config.yml", force: bool = False, nlu_only: bool = False) -> Path:
-    target = model_path(config)
-    target.parent.mkdir(exist_ok=True)
+def train(config: str = "config.yml", force: bool = False, nlu_only: bool = False,
+          out: Optional[Path] = None, root: Path = ROOT) -> Path:
+    """``out``: the folder for the model instead of models/ (the workbench's
+    candidates, which must not become the newest model of models/); ``root``:
+    the project copy whose data is trained."""
+    target = model_path(config, root)
+    if out is not None:
+        target = Path(out).resolve() / target.name
+    target.parent.mkdir(parents=True, exist_ok=True)
     # Test sessions and make targets may ask for the same model at once: one
     # trains, the others wait and then reuse it. The lock is per model, so
     # a bench training a variant does not hold up the tests' model.
     with open(target.parent / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _train_locked(target, config, force, nlu_only)
+        return _train_locked(target, config, force, nlu_only, root)
 
 
-def _train_locked(target: Path, config: str, force: bool, nlu_only: bool) -> Path:
+def _train_locked(target: Path, config: str, force: bool, nlu_only: bool, root: Path) -> Path:
     if target.exists() and not force:
-        print(f"model is up to date: {target.relative_to(ROOT)}")
+        print(f"model is up to date: {_shown(target)}")
         target.touch()  # newest file, so `rasa run` without --model picks it too
         return target
     data = ["nlu", "--nlu", "data"] if nlu_only else ["--data", "data"]
     command = [
         sys.executable, "-m", "rasa", "train", *data, "--config", config, "--domain", "domain.yml",
-        "--out", "models", "--fixed-model-name", target.name[: -len(".tar.gz")],
+        "--out", str(target.parent), "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    subprocess.run(command, cwd=root, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     seconds = time.monotonic() - started
     # Benchmarks report the training time of a model trained earlier.
     training_seconds_file(target).write_text(json.dumps({"seconds": round(seconds, 1)}))
-    print(f"trained {target.relative_to(ROOT)} in {seconds:.0f} s")
+    print(f"trained {_shown(target)} in {seconds:.0f} s")
     return target
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def training_seconds_file(model: Path) -> Path:
@@ -95,12 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config.yml")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--nlu-only", action="store_true")
+    parser.add_argument("--out", type=Path, help="folder for the model (default: models/)")
+    parser.add_argument("--project", type=Path, default=ROOT, help="the project copy to train (default: this one)")
     parser.add_argument("--print-path", action="store_true", help="only print the model path")
     args = parser.parse_args(argv)
     if args.print_path:
-        print(model_path(args.config))
+        print(model_path(args.config, args.project.resolve()))
         return 0
-    train(args.config, force=args.force, nlu_only=args.nlu_only)
+    train(args.config, force=args.force, nlu_only=args.nlu_only, out=args.out, root=args.project.resolve())
     return 0
 
 
