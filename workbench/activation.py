@@ -15,7 +15,7 @@ through its token-protected HTTP API, and go back to the previous one.
 * Several Rasa instances (the production profile's) get the same model in
   turn; when one fails, those already switched are switched back.
 * Rasa keeps the model it was started with after a restart (scripts/run.sh
-  loads the model of the current data, hotline.training): an activation
+  loads the model of the current data, hotline.nlu.training): an activation
   lasts until the server restarts, which the page says.
 """
 from __future__ import annotations

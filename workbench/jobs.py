@@ -16,7 +16,7 @@ story test, one at a time, in a background process.
   mid-way leaves a ``running`` job whose lock is free: the next read marks it
   interrupted.
 * **The running model is never touched.** The candidate model goes to
-  ``<state>/models/`` under its fingerprinted name (hotline.training): a model
+  ``<state>/models/`` under its fingerprinted name (hotline.nlu.training): a model
   already trained from the same inputs — by an earlier job or by
   ``make train`` — is reused instead of trained again. Activation is a
   separate, explicit step (workbench/activation.py). A failing step ends the
@@ -363,7 +363,7 @@ class Runner:
                      "в данных есть ошибки или предупреждения — они перечислены в журнале задания")
 
     def train(self) -> None:
-        from hotline.training import model_path, training_seconds_file
+        from hotline.nlu.training import model_path, training_seconds_file
 
         name = model_path(root=self.ws.project).name
         target = self.ws.models / name
@@ -381,7 +381,7 @@ class Runner:
             if seconds.exists():
                 _copy(seconds, training_seconds_file(target))
             return
-        self.command("train", [self.ws.python, "-m", "hotline.training", "--out", str(self.ws.models),
+        self.command("train", [self.ws.python, "-m", "hotline.nlu.training", "--out", str(self.ws.models),
                                "--project", str(self.ws.project)],
                      "обучение завершилось с ошибкой — подробности в журнале задания")
         if not target.exists():
