@@ -90,6 +90,13 @@ class Activation:
                 return folder / name
         return None
 
+    def parse(self, text: str) -> Dict[str, Any]:
+        """The running model's reading of a phrase (Rasa's /model/parse; nothing is stored)."""
+        reply = self._request("POST", f"{self.urls[0]}/model/parse", json={"text": text})
+        if reply.status_code != 200:
+            raise ActivationError(f"Сервер Rasa не разобрал фразу (код {reply.status_code}).")
+        return reply.json()
+
     def running_path(self) -> Optional[Path]:
         return self.locate(self.running_name())
 

@@ -17,9 +17,12 @@ import argparse
 import hashlib
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
 
 from hotline import heldout
 from hotline.heldout import Prediction
@@ -28,6 +31,9 @@ from workbench.jobs import mask_line, read_json, write_json
 CANDIDATE = "candidate.json"
 PICTURE = "confusion.png"
 HELD_OUT = Path("tests") / "nlu_heldout.yml"
+# The training phrases when the workbench first started on a project: what a
+# model trained outside the workbench (make run) is compared against.
+FIRST_START = "first-start.json"
 METRICS = (("intent_accuracy", "Точность намерений"), ("macro_f1", "Macro-F1"),
            ("faq_key_accuracy", "Точность ключей FAQ"))
 
@@ -45,9 +51,52 @@ def cache_key(model: Path, project: Path) -> str:
     return f"{_digest(model)[:16]}-{_digest(project / HELD_OUT)[:12]}"
 
 
-def predict_file(model: Path, out: Path, held_out: Path) -> Dict[str, Any]:
-    rows = heldout.predict(heldout.archive_parser(model), heldout.held_out_examples(held_out))
-    data = {"model": model.name, "rows": [r.as_dict() for r in rows]}
+# «[Иванов](full_name)», «[МФЦ]{"entity": "org"}»: the text a person typed is inside the brackets.
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def nlu_examples(data: Path) -> List[List[Optional[str]]]:
+    """[text, intent, FAQ key] of every NLU example under ``data`` (Rasa YAML),
+    read without Rasa: the workbench notes the data a model was trained from."""
+    found = []
+    for path in sorted(Path(data).rglob("*.yml")):
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        for block in (content.get("nlu") or []) if isinstance(content, dict) else []:
+            name = block.get("intent") if isinstance(block, dict) else None
+            if not name or not isinstance(block.get("examples"), str):
+                continue
+            intent, key = (heldout.FAQ, name) if name.startswith(heldout.FAQ + "/") else (name, None)
+            for line in block["examples"].splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    found.append([_ANNOTATION.sub(r"\1", line[2:].strip()), intent, key])
+    return found
+
+
+def note_first_start(project: Path, state: Path) -> None:
+    path = state / "examples" / FIRST_START
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, nlu_examples(project / "data"))
+
+
+def new_examples(current: Sequence[Sequence[Optional[str]]], before: Sequence[Sequence[Optional[str]]],
+                 limit: int = 50) -> List[List[Optional[str]]]:
+    """Examples in ``current`` that ``before`` did not have (same text and label)."""
+    known = {tuple(e) for e in before}
+    return [list(e) for e in current if tuple(e) not in known][:limit]
+
+
+def predict_file(model: Path, out: Path, held_out: Path, extra: Optional[Path] = None) -> Dict[str, Any]:
+    parse = heldout.archive_parser(model)
+    rows = heldout.predict(parse, heldout.held_out_examples(held_out))
+    data: Dict[str, Any] = {"model": model.name, "rows": [r.as_dict() for r in rows]}
+    if extra is not None:
+        examples = [tuple(e) for e in (read_json(extra) or [])]
+        data["new"] = [r.as_dict() for r in heldout.predict(parse, examples)]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, data)
     return data
@@ -121,35 +170,50 @@ def changes(rows: Sequence[Prediction], baseline: Sequence[Prediction], limit: i
 
 def confusion_png(labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> bytes:
     """The confusion matrix as a picture: rows are the right intents, columns
-    the predicted ones; the diagonal is what the model got right."""
+    the predicted ones. Colours follow each row's share, not the raw count
+    (the FAQ row alone holds a third of the phrases): right answers in blue,
+    mistakes in red, so that one mistake out of sixteen is still seen."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import cm
     from matplotlib.figure import Figure
 
+    blues, reds = cm.get_cmap("Blues"), cm.get_cmap("Reds")
+    colours, dark = [], []
+    for i, row in enumerate(matrix):
+        total = sum(row) or 1
+        colours.append([])
+        dark.append([])
+        for j, count in enumerate(row):
+            share = count / total
+            if not count:
+                colour = (1.0, 1.0, 1.0, 1.0)
+            elif i == j:
+                colour = blues(0.25 + 0.75 * share)
+            else:
+                colour = reds(0.35 + 0.65 * min(1.0, share * 3))
+            colours[-1].append(colour)
+            # Dark cells get white digits (luminance below one half).
+            dark[-1].append(0.2126 * colour[0] + 0.7152 * colour[1] + 0.0722 * colour[2] < 0.5)
     size = max(4.0, 0.42 * len(labels) + 2.5)
-    figure = Figure(figsize=(size + 1, size), dpi=100)
+    figure = Figure(figsize=(size, size), dpi=100)
     axes = figure.subplots()
-    image = axes.imshow(matrix, cmap="Blues")
+    axes.imshow(colours, interpolation="nearest")
     axes.set_xticks(range(len(labels)))
     axes.set_yticks(range(len(labels)))
     axes.set_xticklabels(labels, rotation=90, fontsize=8)
     axes.set_yticklabels(labels, fontsize=8)
     axes.set_xlabel("Что распознала модель")
     axes.set_ylabel("Правильное намерение")
-    peak = max((max(row) for row in matrix), default=0)
     for i, row in enumerate(matrix):
         for j, count in enumerate(row):
             if count:
-                # Dark text on light cells, light on dark: readable either way.
                 axes.text(j, i, str(count), ha="center", va="center", fontsize=7,
-                          color="white" if count > peak / 2 else "black")
-    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+                          color="white" if dark[i][j] else "black")
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    plt.close("all")
     return buffer.getvalue()
 
 
@@ -163,9 +227,22 @@ def report(job_dir: Path, evaluations: Path, job: Dict[str, Any]) -> Optional[Di
     if baseline_info.get("evaluation"):
         baseline = load_rows(evaluations / Path(baseline_info["evaluation"]).name)
     result = build(rows, baseline)
+    result["new_examples"] = new_rows(job_dir, job)
     result["baseline_model"] = baseline_info.get("model") if baseline else None
     result["baseline_error"] = None if baseline else (baseline_info.get("error") or "сравнение недоступно")
     return result
+
+
+def new_rows(job_dir: Path, job: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The job's new training phrases: their label, what the new model and the running one made of them."""
+    data = read_json(job_dir / CANDIDATE) or {}
+    before = {(b["text"], b["expected"]): b.get("before") for b in (job.get("new_before") or [])}
+    shown = []
+    for r in (Prediction.from_dict(d) for d in data.get("new") or []):
+        expected, got = heldout.outcome(r)
+        shown.append({"text": mask_line(r.text), "expected": expected, "now": got,
+                      "before": before.get((r.text, expected)), "right": got == expected})
+    return shown
 
 
 def picture(job_dir: Path) -> Optional[bytes]:
@@ -190,8 +267,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     predict.add_argument("--model", type=Path, required=True)
     predict.add_argument("--out", type=Path, required=True)
     predict.add_argument("--held-out", type=Path, default=heldout.HELD_OUT)
+    predict.add_argument("--extra", type=Path, help="JSON [[text, intent, key], …] to predict as well ('new')")
     args = parser.parse_args(argv)
-    data = predict_file(args.model, args.out, args.held_out)
+    data = predict_file(args.model, args.out, args.held_out, args.extra)
     rows = [Prediction.from_dict(r) for r in data["rows"]]
     figures = heldout.summary(rows)
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}))

@@ -42,10 +42,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from hotline.paths import ROOT
 from hotline.privacy import mask_text
+
+if TYPE_CHECKING:
+    from workbench.activation import Activation
 
 STEPS = (
     ("validate", "Проверка данных"),
@@ -283,13 +286,13 @@ class StepFailed(Exception):
 
 class Runner:
     def __init__(self, ws: Workspace, job_id: str,
-                 running_model: Optional[Callable[[], Optional[Path]]] = None) -> None:
+                 activation: Optional["Activation"] = None) -> None:
         self.ws = ws
         self.job_dir = ws.job_dir(job_id)
         self.path = self.job_dir / "job.json"
         self.job = read_json(self.path)
         self.log_path = self.job_dir / "log.txt"
-        self.running_model = running_model
+        self.activation = activation
 
     def save(self) -> None:
         write_json(self.path, self.job)
@@ -391,24 +394,69 @@ class Runner:
         from workbench import evaluate
 
         model = self.ws.models / self.job["model"]
+        running_name, running = self.running()
+        new = self.new_examples(running_name)
         self.command("nlu", [self.ws.python, "-m", "workbench.evaluate", "predict", "--model", str(model),
-                             "--out", str(self.job_dir / evaluate.CANDIDATE), "--held-out", str(self.held_out)],
+                             "--out", str(self.job_dir / evaluate.CANDIDATE), "--held-out", str(self.held_out),
+                             "--extra", str(new)],
                      "проверка на отложенных фразах завершилась с ошибкой — подробности в журнале задания")
-        self.job["baseline"] = self.baseline()
+        self.job["new_before"] = self.parse_by_running(read_json(new) or [])
+        self.job["baseline"] = self.baseline(running_name, running)
         self.save()
 
-    def baseline(self) -> Dict[str, Any]:
+    def running(self) -> Tuple[Optional[str], Optional[Path]]:
+        """The running model's file name and archive (None when unknown)."""
+        if self.activation is None:
+            return None, None
+        try:
+            name = self.activation.running_name()
+        except Exception as error:  # noqa: BLE001 — the comparison is optional
+            self.say(f"Сервер Rasa не ответил: {mask_line(str(error))[:300]}")
+            return None, None
+        return name or None, self.activation.locate(name)
+
+    def new_examples(self, running_name: Optional[str]) -> Path:
+        """Notes the training phrases this model learns from, and writes the ones the
+        running model did not have (its own note, else the data when the workbench first started)."""
+        from workbench import evaluate
+
+        notes = self.ws.state / "examples"
+        current = evaluate.nlu_examples(self.ws.project / "data")
+        notes.mkdir(parents=True, exist_ok=True)
+        write_json(notes / f"{self.job['model']}.json", current)
+        before = read_json(notes / f"{running_name}.json") if running_name else None
+        if before is None:
+            before = read_json(notes / evaluate.FIRST_START)
+        new = evaluate.new_examples(current, before) if before is not None else []
+        if new:
+            self.say(f"Новых обучающих фраз по сравнению с работающей моделью: {len(new)} — они тоже проверяются.")
+        path = self.job_dir / "new_examples.json"
+        write_json(path, new)
+        return path
+
+    def parse_by_running(self, examples: List[List[Optional[str]]]) -> List[Dict[str, Any]]:
+        """What the running server makes of the new phrases («было» in the report)."""
+        from hotline import heldout
+
+        shown = []
+        for text, intent, key in examples:
+            expected = key if intent == heldout.FAQ and key else intent
+            try:
+                result = self.activation.parse(text) if self.activation else None
+            except Exception:  # noqa: BLE001 — «было» is optional
+                result = None
+            got = heldout.outcome(heldout.prediction(text, intent, key, result))[1] if result else None
+            shown.append({"text": text, "expected": expected, "before": got})
+        return shown
+
+    def baseline(self, name: Optional[str], running: Optional[Path]) -> Dict[str, Any]:
         """Predictions of the model the Rasa server runs, cached by its content."""
         from workbench import evaluate
 
-        try:
-            running = self.running_model() if self.running_model else None
-        except Exception as error:  # noqa: BLE001 — the comparison is optional
-            self.say(f"Сравнение с работающей моделью недоступно: {mask_line(str(error))[:300]}")
-            return {"error": "сервер Rasa не ответил, сравнение с работающей моделью недоступно"}
         if running is None:
-            self.say("Сравнение с работающей моделью недоступно: файл работающей модели не найден.")
-            return {"error": "файл работающей модели не найден, сравнение недоступно"}
+            why = "файл работающей модели не найден" if name else "сервер Rasa не сообщил, какая модель работает"
+            self.say(f"Сравнение с работающей моделью недоступно: {why}.")
+            return {"error": f"{why}, сравнение недоступно"}
         cache = self.ws.evaluations / f"{evaluate.cache_key(running, self.ws.project)}.json"
         if cache.exists():
             self.say(f"Работающая модель {running.name} уже проверена на этих фразах: результат из кэша.")
@@ -469,12 +517,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     os.nice(NICE)
     ws = Workspace(project=args.project.resolve(), state=args.state.resolve(), rasa_url=args.rasa_url)
-    running_model = None
+    activation = None
     if args.rasa_url:
         from workbench.activation import Activation
 
-        running_model = Activation(ws.state, args.rasa_url, [ws.models, ws.project / "models"]).running_path
-    job = Runner(ws, args.job, running_model).run()
+        activation = Activation(ws.state, args.rasa_url, [ws.models, ws.project / "models", ROOT / "models"])
+    job = Runner(ws, args.job, activation).run()
     return 0 if job["status"] == "succeeded" else 1
 
 

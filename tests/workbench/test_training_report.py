@@ -100,3 +100,22 @@ def test_predictions_survive_their_json_file(tmp_path):
 
     write_json(tmp_path / "p.json", {"model": "m.tar.gz", "rows": [r.as_dict() for r in ROWS]})
     assert evaluate.load_rows(tmp_path / "p.json") == ROWS
+
+
+def test_new_training_phrases_are_found_with_their_labels(tmp_path):
+    data = tmp_path / "data" / "nlu"
+    data.mkdir(parents=True)
+    (data / "a.yml").write_text(
+        'version: "3.1"\n# a comment\nnlu:\n- intent: greet\n  examples: |\n    - здравствуйте\n'
+        "- intent: faq/cost\n  examples: |\n    - сколько стоит\n"
+        "- intent: check_application_status\n  examples: |\n    - что с заявкой [1234567890](application_number)\n"
+        "- regex: application_number\n  examples: |\n    - \\d{10}\n", encoding="utf-8")
+    before = evaluate.nlu_examples(tmp_path / "data")
+    assert before == [["здравствуйте", "greet", None], ["сколько стоит", "faq", "faq/cost"],
+                      ["что с заявкой 1234567890", "check_application_status", None]]
+    (data / "b.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    - доброго утречка\n'
+                                "- intent: faq/cost\n  examples: |\n    - здравствуйте\n", encoding="utf-8")
+    after = evaluate.nlu_examples(tmp_path / "data")
+    # The same text under another label is new too: the label is what the trainer changed.
+    assert evaluate.new_examples(after, before) == [["доброго утречка", "greet", None],
+                                                    ["здравствуйте", "faq", "faq/cost"]]
