@@ -22,7 +22,8 @@ How a feature plugs in (the one convention)
   login, display_name), ``render(request, template, **context)``,
   ``json(data)``, ``refuse(request, status, message)``,
   ``audit(request, action, detail)``, ``form(request)``,
-  ``project_dir(request)``, ``tracker_url(request)``, ``config(request)``,
+  ``project_dir(request)``, ``project_file(request, "data/nlu/faq.yml")``
+  (refuses paths outside the project), ``tracker_url(request)``, ``config(request)``,
   ``db(request, func, *args)`` (a blocking call on the accounts' database,
   off the event loop).
 * Every write into the project's files goes through ``workbench.files``

@@ -46,6 +46,22 @@ class EditConflict(Exception):
         super().__init__(self.message)
 
 
+class OutsideProject(ValueError):
+    """A path a request named leads outside the project copy."""
+
+
+def inside(root: PathLike, relative: str) -> Path:
+    """`relative` (as a page sent it, e.g. "data/nlu/faq.yml") resolved under `root`;
+    OutsideProject for absolute paths, "..", or symlinks leading elsewhere."""
+    base = Path(root).resolve()
+    if not relative or Path(relative).is_absolute():
+        raise OutsideProject(relative)
+    target = (base / relative).resolve()
+    if target != base and base not in target.parents:
+        raise OutsideProject(relative)
+    return target
+
+
 def version_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from handoff.config import Settings
 from handoff.web import security
 from handoff.web.security import TEMPLATES_KEY, database_url, db, payload  # noqa: F401 (re-exported for pages)
+from workbench import files
 from workbench.config import WorkbenchConfig
 
 CONFIG_KEY = web.AppKey("workbench_config", WorkbenchConfig)
@@ -59,6 +60,15 @@ def settings(request: web.Request) -> Settings:
 def project_dir(request: web.Request) -> Path:
     """The repository copy whose data/, domain.yml and tests/ the workbench edits."""
     return config(request).project_dir
+
+
+def project_file(request: web.Request, relative: str) -> Path:
+    """A file of the project named by a request ("data/nlu/faq.yml"); a path leading
+    outside the project (absolute, "..", a symlink) is refused with HTTP 400."""
+    try:
+        return files.inside(project_dir(request), relative)
+    except files.OutsideProject:
+        raise web.HTTPBadRequest(text="Такого файла в проекте нет.") from None
 
 
 def tracker_url(request: web.Request) -> str:

@@ -94,3 +94,14 @@ def test_read_modify_write_under_editing_is_not_interleaved(tmp_path):
     for t in threads:
         t.join(30)
     assert path.read_text(encoding="utf-8") == "100"
+
+
+def test_paths_from_a_request_stay_inside_the_project(tmp_path):
+    project = tmp_path / "project"
+    (project / "data" / "nlu").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("x")
+    (project / "data" / "link.yml").symlink_to(tmp_path / "secret.txt")
+    assert files.inside(project, "data/nlu/faq.yml") == (project / "data" / "nlu" / "faq.yml").resolve()
+    for bad in ("../secret.txt", "/etc/passwd", "data/../../secret.txt", "data/link.yml", ""):
+        with pytest.raises(files.OutsideProject):
+            files.inside(project, bad)

@@ -2,39 +2,39 @@
 grant audited, independent of the operator role."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from handoff import repository as repo
-from hotline.paths import ROOT
+from handoff.admin import main as admin_main
 from tests.handoff.handoff_helpers import AppThread, ConsoleClient, handoff_settings
 from tests.workbench.conftest import PASSWORD
 
 
-def admin(db_url, *args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "handoff.admin", *args, "--database-url", db_url], cwd=ROOT,
-                          capture_output=True, text=True, input=stdin, timeout=120)
+class Ran:
+    def __init__(self, returncode: int, stdout: str) -> None:
+        self.returncode, self.stdout = returncode, stdout
 
 
-def test_cli_adds_a_trainer_and_grants_and_revokes_the_role(tmp_path):
+def test_cli_adds_a_trainer_and_grants_and_revokes_the_role(tmp_path, capsys, monkeypatch):
     db_url = f"sqlite:///{tmp_path / 'cli.db'}"
-    added = admin(db_url, "add-trainer", "--login", "petrov", "--name", "Пётр Петров", "--password-stdin",
-                  stdin="long-enough-pass\n")
+    monkeypatch.setenv("HANDOFF_PASSWORD", "long-enough-pass")
+
+    def admin(*args):
+        code = admin_main([*args, "--database-url", db_url])  # the CLI's parser, in this process
+        return Ran(code, capsys.readouterr().out)
+
+    added = admin("add-trainer", "--login", "petrov", "--name", "Пётр Петров")
     assert added.returncode == 0 and "тренер" in added.stdout
     petrov = repo.operator_by_login("petrov", url=db_url)
     assert (petrov.is_trainer, petrov.is_operator, petrov.is_admin) == (True, False, False)
-    both = admin(db_url, "add-operator", "--login", "ivanova", "--name", "Анна", "--trainer", "--password-stdin",
-                 stdin="long-enough-pass\n")
+    both = admin("add-operator", "--login", "ivanova", "--name", "Анна", "--trainer")
     assert both.returncode == 0 and "оператор, тренер" in both.stdout
-    admin(db_url, "add-operator", "--login", "sidorov", "--name", "Сидор", "--password-stdin",
-          stdin="long-enough-pass\n")
+    admin("add-operator", "--login", "sidorov", "--name", "Сидор")
     assert not repo.operator_by_login("sidorov", url=db_url).is_trainer
-    assert admin(db_url, "grant-trainer", "--login", "sidorov").returncode == 0
+    assert admin("grant-trainer", "--login", "sidorov").returncode == 0
     assert repo.operator_by_login("sidorov", url=db_url).is_trainer
-    assert admin(db_url, "revoke-trainer", "--login", "sidorov").returncode == 0
+    assert admin("revoke-trainer", "--login", "sidorov").returncode == 0
     assert not repo.operator_by_login("sidorov", url=db_url).is_trainer
-    assert admin(db_url, "grant-trainer", "--login", "nobody").returncode == 1
-    listed = admin(db_url, "list-operators").stdout
+    assert admin("grant-trainer", "--login", "nobody").returncode == 1
+    listed = admin("list-operators").stdout
     assert "petrov\tПётр Петров\t(тренер, без консоли)" in listed
     actions = [(e.action, e.subject) for e in repo.audit_entries(url=db_url)]
     assert ("admin_grant_trainer", "sidorov") in actions and ("admin_revoke_trainer", "sidorov") in actions
