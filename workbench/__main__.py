@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -15,10 +14,8 @@ from typing import Optional, Sequence
 from aiohttp import web
 
 from handoff.config import Settings
-from handoff.web.peers import parse_networks
-from hotline.db.engine import init_db
+from handoff.web.startup import prepare
 from hotline.settings import SettingError
-from hotline.status import StoreUnavailable
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -38,18 +35,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     config = dataclasses.replace(config, host=args.host, port=args.port, database_url=args.database_url,
                                  project_dir=Path(args.project_dir).resolve() if args.project_dir
                                  else config.project_dir)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings.load()
-    try:
-        parse_networks(settings.trusted_proxies)
-    except ValueError as exc:
-        print(f"HANDOFF_TRUSTED_PROXIES: не адрес и не сеть ({exc})", file=sys.stderr)
-        return 2
-    try:
-        init_db(args.database_url)
-    except StoreUnavailable as exc:
-        print(f"база данных недоступна: {exc.__cause__ or exc}", file=sys.stderr)
+    problem = prepare(settings, args.database_url)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     from workbench.app import create_app
 

@@ -7,14 +7,13 @@ import importlib
 from pathlib import Path
 from typing import Optional
 
-import jinja2
 from aiohttp import web
 
 from handoff.config import Settings
 from handoff.web.peers import parse_networks
 from handoff.web import login as login_routes
 from handoff.web.security import (GUARD_KEY, PROXIES_KEY, SETTINGS_KEY, TEMPLATES_KEY, URL_KEY, Guard,
-                                  authenticate, security_headers)
+                                  authenticate, security_headers, templates)
 from workbench.config import WorkbenchConfig
 from workbench.web import CONFIG_KEY, SECTIONS, render
 
@@ -26,11 +25,6 @@ GUARD = Guard(name="workbench", cookie="hotline_workbench", login_cookie="hotlin
               render=render, allowed=lambda operator: operator.may_train,
               role_refusal="У этой учётной записи нет роли тренера, поэтому мастерская тренеров ей недоступна. "
                            "Попросите администратора выдать роль в консоли операторов (раздел «Операторы»).")
-
-
-def _templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-                              autoescape=jinja2.select_autoescape(["html"]))
 
 
 async def index(request: web.Request) -> web.Response:
@@ -49,7 +43,7 @@ def create_app(config: Optional[WorkbenchConfig] = None, settings: Optional[Sett
     app[SETTINGS_KEY] = settings
     app[URL_KEY] = config.database_url or ""
     app[PROXIES_KEY] = parse_networks(settings.trusted_proxies)
-    app[TEMPLATES_KEY] = _templates()
+    app[TEMPLATES_KEY] = templates(HERE / "templates")
     app[CONFIG_KEY] = config
     login_routes.add_routes(app)
     app.router.add_get("/", index)

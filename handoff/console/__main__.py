@@ -8,15 +8,13 @@ operators' Telegram group.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Optional, Sequence
 
 from aiohttp import web
 
-from hotline.status import StoreUnavailable
-from hotline.db.engine import init_db
 from handoff.config import Settings
+from handoff.web.startup import prepare
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -27,22 +25,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-worker", action="store_true", help="serve pages only (another console runs the worker)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    try:
-        init_db(args.database_url)
-    except StoreUnavailable as exc:
-        print(f"база данных недоступна: {exc.__cause__ or exc}", file=sys.stderr)
+    problem = prepare(settings, args.database_url)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     from handoff.console.app import create_app
 
-    from handoff.web.peers import parse_networks
-
-    try:
-        parse_networks(settings.trusted_proxies)
-    except ValueError as exc:
-        print(f"HANDOFF_TRUSTED_PROXIES: не адрес и не сеть ({exc})", file=sys.stderr)
-        return 2
     app = create_app(settings, args.database_url, run_worker=not args.no_worker)
     print(f"Консоль операторов: http://{args.host}:{args.port}/  (Rasa: {settings.rasa_url})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)

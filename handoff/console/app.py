@@ -39,7 +39,7 @@ from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
 from handoff.wait import estimate_wait_seconds, wait_words
 from handoff.web import login as login_routes
 from handoff.web.security import (GUARD_KEY, PROXIES_KEY, SETTINGS_KEY, TEMPLATES_KEY, URL_KEY, Guard,
-                                  authenticate, client, db, is_api, payload, refusal, security_headers)
+                                  authenticate, client, db, is_api, payload, refusal, security_headers, templates)
 
 HERE = Path(__file__).resolve().parent
 # The queue page shows the first waiting tickets (positions are counted for all).
@@ -65,8 +65,7 @@ def _local_time(value: Any, schedule_tz: Any = None) -> str:
 
 
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-                             autoescape=jinja2.select_autoescape(["html"]))
+    env = templates(HERE / "templates")
     env.filters["wait"] = wait_words
     env.globals.update(STATUS_WORDS=STATUS_WORDS, REASON_WORDS=REASON_WORDS, CHANNEL_WORDS=CHANNEL_WORDS,
                        role_words=role_words)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional
 from urllib.parse import quote, urlsplit
 
@@ -57,11 +58,20 @@ class Guard:
     role_refusal: str = "Для этой учётной записи вход сюда не предусмотрен."
 
 
+# Partials both apps' pages include (login_form.html, signed_in.html).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 GUARD_KEY = web.AppKey("guard", Guard)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 URL_KEY = web.AppKey("database_url", str)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 PROXIES_KEY = web.AppKey("trusted_proxies", list)
+
+
+def templates(directory: Path, **options: Any) -> jinja2.Environment:
+    """An app's Jinja environment: its own templates first, then the shared partials."""
+    return jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(directory)),
+                                                          jinja2.FileSystemLoader(str(TEMPLATES))]),
+                              autoescape=jinja2.select_autoescape(["html"]), **options)
 
 
 def database_url(request: web.Request) -> Optional[str]:

@@ -11,45 +11,28 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Callable, Iterator
 
 import pytest
 import requests
 
 from hotline.paths import ROOT
-from tests.handoff.handoff_helpers import AppThread, handoff_settings
+from tests.handoff.handoff_helpers import AppThread, ConsoleClient, handoff_settings
 
 PASSWORD = "correct-horse-battery"
 
 
-class TrainerClient:
+class TrainerClient(ConsoleClient):
     """A person's browser session against the workbench (cookies, CSRF token)."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base.rstrip("/")
-        self.http = requests.Session()
-        self.csrf: Optional[str] = None
-
     def login(self, login: str, password: str = PASSWORD) -> requests.Response:
-        reply = self.http.post(f"{self.base}/api/login", json={"login": login, "password": password}, timeout=30)
-        if reply.status_code == 200:
-            self.csrf = reply.json()["csrf_token"]
-        return reply
+        return super().login(login, password)
 
     def login_form(self, login: str, password: str = PASSWORD, next_: str = "/") -> requests.Response:
         page = self.http.get(f"{self.base}/login", timeout=30)
         token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
         return self.http.post(f"{self.base}/login", data={"login": login, "password": password,
                                                           "login_csrf": token, "next": next_}, timeout=30)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.get(f"{self.base}{path}", timeout=30, **kwargs)
-
-    def post(self, path: str, json: Any = None, csrf: bool = True, **kwargs: Any) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if csrf and self.csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        return self.http.post(f"{self.base}{path}", json=json, headers=headers, timeout=60, **kwargs)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.workbench.conftest import PASSWORD, TrainerClient
+from tests.workbench.conftest import TrainerClient
 
 SECTIONS = {"/inbox": "Непонятые сообщения", "/conversations": "Разговоры", "/responses": "Ответы",
             "/training": "Обучение", "/changes": "Изменения"}
