@@ -108,6 +108,13 @@ def clock(iso: Optional[str]) -> str:
     return dt.datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
 
 
+def when(iso: Optional[str]) -> str:
+    """«30.11.2026 14:05» in the server's local time."""
+    if not iso:
+        return "—"
+    return dt.datetime.fromisoformat(iso).astimezone().strftime("%d.%m.%Y %H:%M")
+
+
 def write_json(path: Path, data: Any) -> None:
     """Written aside and renamed: a reader never sees half a file."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -16,7 +16,7 @@ from aiohttp import web
 from hotline.paths import ROOT
 from workbench import evaluate
 from workbench.activation import Activation, ActivationError
-from workbench.jobs import LOG_TAIL, STEPS, Busy, Jobs, Workspace, clock
+from workbench.jobs import LOG_TAIL, STEPS, Busy, Jobs, Workspace, clock, when
 from workbench.web import CONFIG_KEY, actor, audit, form, json, refuse, render
 
 JOBS_KEY = web.AppKey("training_jobs", Jobs)
@@ -39,7 +39,7 @@ def register(app: web.Application) -> None:
     app[ACTIVATION_KEY] = Activation(state, accounts.rasa_url, [workspace.models, config.project_dir / "models",
                                                                 ROOT / "models"], key=token or None)
     templates = app[TEMPLATES_KEY]
-    templates.filters.update(training_pct=percent, training_delta=delta, training_clock=clock)
+    templates.filters.update(training_pct=percent, training_delta=delta, training_clock=clock, training_when=when)
     templates.globals.update(TRAINING_STATUS=STATUS_WORDS, TRAINING_STEP=STEP_WORDS)
 
     app.router.add_get("/training", index)
