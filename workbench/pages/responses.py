@@ -25,7 +25,7 @@ from aiohttp import web
 from hotline.answer_text import slot_defaults
 from workbench import files, listen
 from workbench import responses as editor
-from workbench.web import actor, audit, form, json, project_dir, refuse, render
+from workbench.web import actor, audit, form, json, project_file, refuse, render
 
 DOMAIN = "domain.yml"
 # Recent previews, by a random token the page puts in an <audio> src (the
@@ -81,7 +81,7 @@ def _index(request: web.Request) -> Tuple[str, Optional[int]]:
 
 
 async def list_page(request: web.Request) -> web.Response:
-    text, _ = await asyncio.to_thread(files.read, project_dir(request) / DOMAIN)
+    text, _ = await asyncio.to_thread(files.read, project_file(request, DOMAIN))
     items = await asyncio.to_thread(editor.list_responses, text)
     query = request.query.get("q", "").strip().lower()
     if query:
@@ -93,7 +93,7 @@ async def list_page(request: web.Request) -> web.Response:
 async def _edit_page(request: web.Request, name: str, status: int = 200, kept: Optional[Dict[int, str]] = None,
                      errors: Optional[Dict[int, str]] = None, theirs: Optional[Dict[int, str]] = None,
                      saved: Optional[int] = None) -> web.Response:
-    text, version = await asyncio.to_thread(files.read, project_dir(request) / DOMAIN)
+    text, version = await asyncio.to_thread(files.read, project_file(request, DOMAIN))
     try:
         response = await asyncio.to_thread(editor.find, text, name)
     except editor.ResponseError as exc:
@@ -119,7 +119,7 @@ async def save(request: web.Request) -> web.Response:
         index = int(str(data.get("index")))
     except ValueError:
         return refuse(request, 400, "Не указан вариант ответа; обновите страницу.")
-    path = project_dir(request) / DOMAIN
+    path = project_file(request, DOMAIN)
     try:
         changed = await asyncio.to_thread(_save, path, name, index, text, str(data.get("version") or ""),
                                           str(data.get("original") or ""))
@@ -140,7 +140,7 @@ def _defaults(domain_text: str) -> Dict[str, str]:
 
 
 async def _wav(request: web.Request, text: str) -> bytes:
-    domain_text, _ = await asyncio.to_thread(files.read, project_dir(request) / DOMAIN)
+    domain_text, _ = await asyncio.to_thread(files.read, project_file(request, DOMAIN))
     defaults = await asyncio.to_thread(_defaults, domain_text)
     return await asyncio.to_thread(listen.preview_wav, text, defaults)
 
@@ -148,7 +148,7 @@ async def _wav(request: web.Request, text: str) -> bytes:
 async def saved_audio(request: web.Request) -> web.StreamResponse:
     """The saved text of one variation, spoken (an <audio> src; works without scripts)."""
     name, index = _index(request)
-    domain_text, _ = await asyncio.to_thread(files.read, project_dir(request) / DOMAIN)
+    domain_text, _ = await asyncio.to_thread(files.read, project_file(request, DOMAIN))
     text = None if index is None else await asyncio.to_thread(_variation_text, domain_text, name, index)
     if text is None:
         return refuse(request, 404, "Такого варианта ответа нет.")
