@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from hotline.paths import ROOT
+from tests.databases import BACKENDS
 from tests.handoff.handoff_helpers import AppThread, ConsoleClient, handoff_settings
 
 PASSWORD = "correct-horse-battery"
@@ -98,3 +100,24 @@ def signed_in(workbench, make_account) -> Callable[..., TrainerClient]:
         return client
 
     return _client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_tracker(request, tmp_path_factory):
+    """An engine on a tracker DB holding tests/workbench/seed.py's conversations
+    (seeded at SEEDED_AT), on SQLite (make run) and PostgreSQL (production)."""
+    from sqlalchemy import create_engine
+
+    from tests.workbench.seed import SEEDED_AT, seed_tracker
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('tracker') / 'tracker.db'}"
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = f"tracker_{uuid.uuid4().hex[:12]}"
+        cluster.psql(f"CREATE DATABASE {name}")
+        url = cluster.url(name)
+    seed_tracker(url, now=SEEDED_AT)
+    engine = create_engine(url, future=True)
+    yield engine
+    engine.dispose()

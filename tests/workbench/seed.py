@@ -29,6 +29,9 @@ from sqlalchemy.engine import make_url
 
 from hotline.paths import ROOT
 
+# The "now" of the module-scoped seeded tracker (tests/workbench/conftest.py),
+# for tests that count days back from it.
+SEEDED_AT = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 FALLBACK_THRESHOLD = 0.45  # config.yml's FallbackClassifier; what Rasa records
 
 # Everything below is personal data a citizen typed; none of it may reach

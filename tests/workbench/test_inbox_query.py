@@ -4,32 +4,20 @@ PostgreSQL (production)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import Counter
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
-from tests.databases import BACKENDS
-from tests.workbench.seed import GROUPED, MISUNDERSTOOD, PERSONAL_DATA, seed_tracker
+from tests.workbench.seed import GROUPED, MISUNDERSTOOD, PERSONAL_DATA, SEEDED_AT
 from workbench import inbox
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = SEEDED_AT
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tracker(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('inbox') / 'tracker.db'}"
-    else:
-        cluster = request.getfixturevalue("pg_cluster")
-        name = f"tracker_{uuid.uuid4().hex[:12]}"
-        cluster.psql(f"CREATE DATABASE {name}")
-        url = cluster.url(name)
-    seed_tracker(url, now=NOW)
-    engine = create_engine(url, future=True)
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="module")
+def tracker(seeded_tracker):
+    return seeded_tracker
 
 
 def _days_ago(days: float) -> dt.datetime:

@@ -4,33 +4,20 @@ conversations of tests/workbench/seed.py (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
-from sqlalchemy import create_engine
 
 from hotline.privacy import MASK
-from tests.databases import BACKENDS
-from tests.workbench.seed import PERSONAL_DATA, conversations, seed_tracker
+from tests.workbench.seed import PERSONAL_DATA, SEEDED_AT, conversations
 from workbench import review
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = SEEDED_AT
 KEYS = {c.sender_id: review.conversation_key(c.sender_id) for c in conversations()}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tracker(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('review') / 'tracker.db'}"
-    else:
-        cluster = request.getfixturevalue("pg_cluster")
-        name = f"review_{uuid.uuid4().hex[:12]}"
-        cluster.psql(f"CREATE DATABASE {name}")
-        url = cluster.url(name)
-    seed_tracker(url, now=NOW)
-    engine = create_engine(url, future=True)
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="module")
+def tracker(seeded_tracker):
+    return seeded_tracker
 
 
 def _keys(page):
