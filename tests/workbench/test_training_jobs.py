@@ -4,7 +4,6 @@ no model produced, and nothing personal reaches the log."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -90,19 +89,8 @@ def test_unknown_job_ids_are_not_paths(tmp_path):
     assert jobs.log("../x") == []
 
 
-def project_copy(target: Path) -> Path:
-    """The files a job reads: data, domain, config and the tests' YAML."""
-    shutil.copytree(ROOT / "data", target / "data")
-    (target / "tests").mkdir()
-    for name in ("test_stories.yml", "nlu_heldout.yml"):
-        shutil.copy2(ROOT / "tests" / name, target / "tests" / name)
-    for name in ("domain.yml", "config.yml"):
-        shutil.copy2(ROOT / name, target / name)
-    return target
-
-
-def test_failing_validation_ends_the_job_at_step_one(tmp_path):
-    project = project_copy(tmp_path / "project")
+def test_failing_validation_ends_the_job_at_step_one(tmp_path, project_dir):
+    project = project_dir
     broken = project / "data" / "nlu" / "chitchat.yml"
     broken.write_text(broken.read_text(encoding="utf-8")
                       + "\n- intent: no_such_intent\n  examples: |\n    - что-то новое\n    - ещё одно\n",
