@@ -62,6 +62,9 @@ NICE = 10
 LOG_TAIL = 200
 MAX_LINE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Rasa's own log lines start with the date and time; the date would be masked
+# like a date of birth («2026-***:07:43»), so only the time is kept.
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T](\d{2}:\d{2}:\d{2})(?:[.,]\d+)?")
 # Contacts are masked too: a phone number or an e-mail address in a log line
 # is personal whatever the line is about.
 _CONTACT = re.compile(r"(?<![\w+])(?:\+7|8)[\s(‐‑–—-]*\d{3}[\s)‐‑–—-]*\d{3}[\s‐‑–—-]*\d{2}[\s‐‑–—-]*\d{2}(?!\d)"
@@ -70,7 +73,7 @@ _CONTACT = re.compile(r"(?<![\w+])(?:\+7|8)[\s(‐‑–—-]*\d{3}[\s)‐‑–
 
 def mask_line(line: str) -> str:
     """A line of a step's output as it may be stored and shown."""
-    line = _ANSI.sub("", line).rstrip("\r\n")
+    line = _STAMP.sub(r"\1", _ANSI.sub("", line).rstrip("\r\n"))
     if len(line) > MAX_LINE:
         line = line[:MAX_LINE] + " …"
     return _CONTACT.sub("***", mask_text(line))
