@@ -61,13 +61,14 @@ def make_account(db_url) -> Callable:
 
 @pytest.fixture
 def project_dir(tmp_path) -> Path:
-    """A copy of the project's editable files (data/, domain.yml, config.yml, tests' YAML)."""
+    """A copy of the project's editable files (data/, domain.yml, config.yml, tests' YAML, .gitignore)."""
     target = tmp_path / "project"
     shutil.copytree(ROOT / "data", target / "data")
     (target / "tests").mkdir()
     for name in ("test_stories.yml", "nlu_heldout.yml"):
         shutil.copy2(ROOT / "tests" / name, target / "tests" / name)
-    for name in ("domain.yml", "config.yml"):
+    # .gitignore too: the workbench keeps its own state under the copy's var/, which git must not list.
+    for name in ("domain.yml", "config.yml", ".gitignore"):
         shutil.copy2(ROOT / name, target / name)
     return target
 
