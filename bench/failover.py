@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.load import BENCH_ENV, CONVERSATION, percentile, warm_up  # noqa: E402
+from load import BENCH_ENV, CONVERSATION, percentile, warm_up  # noqa: E402
 from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
 
 

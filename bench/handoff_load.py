@@ -27,7 +27,6 @@ from typing import Dict, List
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "handoff")]
 
 PASSWORD = "bench-password-123"
 SECRET = "bench-handoff-secret"
@@ -159,7 +158,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
 
-    from handoff_helpers import AppThread, FakeRasa, free_port
+    from fakes.app_thread import AppThread
+    from fakes.rasa import FakeRasa
+    from hotline.ops.ports import free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="handoff-load-"))
     db_url = f"sqlite:///{workdir / 'store.db'}"

@@ -42,11 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import cpu_profile  # noqa: E402
-from hotline.ops.local_servers import LocalServers, rss_mib  # noqa: E402
-from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
+import cpu_profile  # the sibling script, found as `python bench/load.py` runs it
+from hotline.ops.local_servers import LocalServers, rss_mib
+from hotline.ops.supervisor import ProdConfig, ProdProfile
 
 CONVERSATION = [
     "привет",

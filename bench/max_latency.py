@@ -2,7 +2,7 @@
 the Bot API (python bench/max_latency.py [count] [--model path]; make bench-max).
 
 The same measurement as bench/telegram_latency.py, with its helpers and the
-REST bench's conversation: the fake MAX Bot API (tests/fakes/max.py), the
+REST bench's conversation: the fake MAX Bot API (fakes/max.py), the
 real servers with the MAX channel and the long-polling process; `count`
 messages (50 by default) each way, interleaved:
 
@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Callable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from bench.telegram_latency import compare, user_count, wait_turn_over  # noqa: E402
+from telegram_latency import compare, user_count, wait_turn_over  # noqa: E402
 from connectors.max.channel import sender_id_for  # noqa: E402
 from hotline.ops.local_servers import LocalServers  # noqa: E402
 from hotline.nlu.training import train  # noqa: E402
-from tests.fakes.max import TOKEN, FakeMax, text_update  # noqa: E402
+from fakes.max import TOKEN, FakeMax, text_update  # noqa: E402
 
 SECRET = "bench-max-secret"
 

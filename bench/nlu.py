@@ -23,7 +23,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 WORK = ROOT / "var" / "bench-nlu"
 # The «small edit»: five new examples of an existing intent.

@@ -13,15 +13,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hotline.db.engine import dispose_engine, get_engine, init_db, write_transaction  # noqa: E402
-from hotline.status.repository import ApplicationRecord, upsert_applications, verify_on  # noqa: E402
+from hotline.db.engine import dispose_engine, get_engine, init_db, write_transaction
+from hotline.status.repository import ApplicationRecord, upsert_applications, verify_on
 
 BORN = dt.date(1980, 1, 1)
 SURNAMES = ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Римская-Корсакова"]

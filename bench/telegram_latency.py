@@ -1,7 +1,7 @@
 """Telegram channel latency: from an update reaching the bot to the reply
 reaching the Bot API (python bench/telegram_latency.py [count] [--model path]).
 
-Starts the fake Bot API (tests/fakes/telegram.py), the real servers
+Starts the fake Bot API (fakes/telegram.py), the real servers
 with the Telegram channel and the long-polling process, then sends `count`
 messages (50 by default) each way, interleaved so that a busy machine slows
 all three alike:
@@ -30,13 +30,12 @@ from typing import Callable, List, Optional
 
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from connectors.telegram.channel import sender_id_for  # noqa: E402
 from hotline.ops.local_servers import LocalServers  # noqa: E402
 from hotline.nlu.training import train  # noqa: E402
-from tests.fakes.telegram import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
-from bench.rest_latency import MESSAGES  # noqa: E402  (the same conversation as the REST bench)
+from fakes.telegram import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
+from rest_latency import MESSAGES  # noqa: E402  (the same conversation as the REST bench)
 
 SECRET = "bench-secret"
 

@@ -1,6 +1,6 @@
 """VK channel latency: from an incoming event to the reply reaching VK's API.
 
-Starts the local fake VK (tests/fakes/vk.py) and `rasa run` with the
+Starts the local fake VK (fakes/vk.py) and `rasa run` with the
 VK channel (plus the action server), sends 50 sequential citizen messages and
 prints p50/p95 of the time from the event's arrival to the first and to the
 last messages.send of the reply reaching the fake — for the Callback API
@@ -25,11 +25,10 @@ from typing import Callable, Dict, List
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from hotline.ops.local_servers import LocalServers  # noqa: E402
 from hotline.nlu.training import model_path  # noqa: E402
-from tests.fakes.vk import FakeVK  # noqa: E402
+from fakes.vk import FakeVK  # noqa: E402
 
 TOKEN, SECRET, CONFIRMATION, GROUP_ID = "vk1.a.bench-token", "bench-secret", "bench-conf", 218_000_002
 

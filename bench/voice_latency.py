@@ -19,15 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import List
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from voice.audio import silence  # noqa: E402
-from tests.fakes.phone import PhoneClient, ScriptedAssistant  # noqa: E402
+from voice.audio import silence
+from fakes.phone import PhoneClient, ScriptedAssistant
 
 LONG = ("Здравствуйте! Вы позвонили на горячую линию госуслуг. Я расскажу об услугах, помогу узнать статус "
         "заявления и записаться в эм эф цэ. Чтобы поговорить с оператором, нажмите ноль.")

@@ -1,4 +1,4 @@
-"""The MAX channel against a local fake of the MAX Bot API (tests/fakes/max.py),
+"""The MAX channel against a local fake of the MAX Bot API (fakes/max.py),
 driven by the project's own client (connectors/max/client.py), with the real
 Rasa server: the webhook as MAX calls it, the long-polling process, the
 durable inbox across a restart, and the operator handoff's delivery."""
@@ -26,7 +26,7 @@ from connectors.telegram.formatting import PayloadStore
 from hotline.ops import local_servers
 from hotline.ops.local_servers import LocalServers
 from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT, bot_texts, bot_turns
-from tests.fakes.max import (TOKEN, Call, FakeMax, attachment_update, bot_started_update, callback_update,
+from fakes.max import (TOKEN, Call, FakeMax, attachment_update, bot_started_update, callback_update,
                              edited_update, new_user, text_update)
 
 ROOT = Path(__file__).resolve().parents[2]

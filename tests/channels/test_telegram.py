@@ -1,5 +1,5 @@
 """The Telegram channel: unit tests, then the real Rasa server with the
-channel against a local Bot API server (tests/fakes/telegram.py),
+channel against a local Bot API server (fakes/telegram.py),
 in webhook mode and in long-polling mode.
 
 One Rasa server for the whole module; chats are distinct per test.
@@ -31,7 +31,7 @@ from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStor
 from hotline.ops import local_servers
 from hotline.ops.local_servers import LocalServers
 from tests.channels.conversation_script import SAME_ANSWERS_SCRIPT, bot_texts, bot_turns
-from tests.fakes.telegram import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
+from fakes.telegram import (TOKEN, Call, FakeTelegramAPI, callback_update, contact_update,
                                           document_update, edited_update, group_text_update, location_update,
                                           photo_update, sticker_update, text_update, voice_update)
 

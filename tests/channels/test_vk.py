@@ -25,7 +25,7 @@ from connectors.vk.keyboard import PayloadStore, build_keyboards, payload_comman
 from connectors.vk.text import split_text
 from hotline.ops.local_servers import LocalServers
 
-from tests.fakes.vk import FakeVK
+from fakes.vk import FakeVK
 
 GROUP_ID = 218_000_001
 TOKEN = "vk1.a.test-" + secrets.token_hex(20)

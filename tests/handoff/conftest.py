@@ -2,15 +2,11 @@
 server and a running console."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings  # noqa: E402
+from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings
 
 PASSWORD = "correct-horse-battery"
 

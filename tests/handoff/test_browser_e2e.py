@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import pytest
 
 from handoff import repository as repo
-from handoff_helpers import wait_until
-from handoff_stack import PASSWORD, Stack
+from tests.handoff.handoff_helpers import wait_until
+from fakes.handoff_stack import PASSWORD, Stack
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import re
 import requests
 
 from handoff import repository as repo
-from handoff_helpers import ConsoleClient, wait_until
+from tests.handoff.handoff_helpers import ConsoleClient, wait_until
 
 PASSWORD = "correct-horse-battery"
 

@@ -18,8 +18,8 @@ from typing import Any, Dict, List
 import pytest
 
 from handoff import repository as repo
-from handoff_helpers import wait_until
-from handoff_stack import PASSWORD, Stack, WidgetCitizen
+from tests.handoff.handoff_helpers import wait_until
+from fakes.handoff_stack import PASSWORD, Stack, WidgetCitizen
 
 pytestmark = pytest.mark.slow
 
@@ -32,10 +32,10 @@ def _texts(replies: List[Dict[str, Any]]) -> str:
 def stack(trained_model, tmp_path_factory):
     from hotline.db.engine import init_db
     from handoff.admin import add_operator
-    from tests.fakes.telegram import FakeTelegramAPI
-    from tests.fakes.vk import FakeVK
+    from fakes.telegram import FakeTelegramAPI
+    from fakes.vk import FakeVK
 
-    from handoff_stack import VK_GROUP_ID, VK_TOKEN
+    from fakes.handoff_stack import VK_GROUP_ID, VK_TOKEN
 
     workdir = tmp_path_factory.mktemp("handoff-e2e")
     db_url = f"sqlite:///{workdir / 'store.db'}"

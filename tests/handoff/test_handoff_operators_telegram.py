@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.operators_bot_api import CHAT_ID, TOKEN, FakeBotApi
+from fakes.operators_bot_api import CHAT_ID, TOKEN, FakeBotApi
 from handoff import repository as repo
-from handoff_helpers import AppThread, wait_until
+from tests.handoff.handoff_helpers import AppThread, wait_until
 
 ANNA = {"id": 111, "is_bot": False, "first_name": "Анна"}
 BORIS = {"id": 222, "is_bot": False, "first_name": "Борис"}

@@ -12,7 +12,7 @@ import pytest
 
 from handoff import repository as repo
 from handoff.broker import HandoffEventBroker, is_return_to_bot
-from handoff_helpers import rasa_user_event
+from tests.handoff.handoff_helpers import rasa_user_event
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Callable, Iterator, List
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handoff"))
-
-from handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings  # noqa: E402
+from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings
 
 PASSWORD = "correct-horse-battery"
 ADMIN_ADDRESS = "127.0.0.1"

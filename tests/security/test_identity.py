@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from tests.channels.widget_client import WidgetCitizen
+from fakes.widget_citizen import WidgetCitizen
 from trust_stack import embedded_run
 
 pytestmark = pytest.mark.slow

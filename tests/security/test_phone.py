@@ -15,7 +15,7 @@ import yaml
 from voice import prompts
 from voice.audio import PHONE_RATE
 from voice.audiosocket import AudioSocketServer
-from tests.fakes.phone import FRAME, PhoneClient
+from fakes.phone import FRAME, PhoneClient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from voice.audio import silence
 from voice.audiosocket import KIND_AUDIO, AudioSocketServer, VoiceService, encode
 from voice.config import VoiceConfig
 from voice.dialogue import DialogueSettings
-from tests.fakes.phone import PhoneClient, ScriptedAssistant, hotline_script
+from fakes.phone import PhoneClient, ScriptedAssistant, hotline_script
 
 from voice_fixtures import espeak, korean_model, korean_voice  # noqa: F401 - fixtures
 

@@ -18,7 +18,7 @@ class AssistantThread:
     """A scripted assistant on its own event loop, for code that runs asyncio.run itself."""
 
     def __init__(self, answer):
-        from tests.fakes.phone import ScriptedAssistant
+        from fakes.phone import ScriptedAssistant
 
         self.assistant = ScriptedAssistant(answer)
         self.loop = asyncio.new_event_loop()

@@ -83,7 +83,7 @@ def test_status_check_by_keypad_and_spoken_surname(voice_servers, espeak):
     from voice.audio import silence
     from voice.audiosocket import AudioSocketServer, VoiceService
     from voice.config import VoiceConfig
-    from tests.fakes.phone import PhoneClient
+    from fakes.phone import PhoneClient
     from voice.tts import Synthesizer
 
     heard = {}

@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-from tests.fakes.threaded_server import ThreadedServer
+from fakes.threaded_server import ThreadedServer
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Госуслуги — горячая линия",

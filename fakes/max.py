@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-from tests.fakes.threaded_server import ThreadedServer
+from fakes.threaded_server import ThreadedServer
 
 TOKEN = "max-test-token-" + secrets.token_hex(16)
 BOT = {"user_id": 900_000_001, "name": "Горячая линия госуслуг", "username": "gosuslugi_hotline_bot",

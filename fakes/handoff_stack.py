@@ -11,9 +11,11 @@ from typing import Any, Dict, List, Optional
 import requests
 import yaml
 
-from handoff_helpers import AppThread, ConsoleClient, wait_until
+from fakes.app_thread import AppThread
+from fakes.console_client import ConsoleClient
+from fakes.waiting import wait_until
+from fakes.widget_citizen import WidgetCitizen  # noqa: F401 - the stack's widget citizen
 from hotline.ops.local_servers import LocalServers, free_port
-from tests.channels.widget_client import WidgetCitizen  # noqa: F401 - the stack's widget citizen
 
 PASSWORD = "correct-horse-battery"
 SECRET = "e2e-handoff-secret"
@@ -26,7 +28,7 @@ VK_SECRET = "handoff-e2e-vk-secret"
 class Stack:
     def __init__(self, workdir: Path, model: Path, db_url: str, telegram: Any = None, vk: Any = None) -> None:
         self.workdir, self.model, self.db_url = workdir, model, db_url
-        self.telegram, self.vk = telegram, vk  # the channels' fakes (tests/channels), optional
+        self.telegram, self.vk = telegram, vk  # the channels' fakes (fakes.telegram, fakes.vk), optional
         self.servers: Optional[LocalServers] = None
         self.console: Optional[AppThread] = None
         # The demo page's origin, the one the widget's socket is allowed from.
@@ -114,7 +116,7 @@ class Stack:
         return sum(e["event"] == "user" for e in self.tracker(conversation).get("events", []))
 
     def telegram_say(self, chat_id: int, text: str) -> List[str]:
-        from tests.fakes.telegram import text_update
+        from fakes.telegram import text_update
 
         conversation = f"telegram_{chat_id}"
         before, mark = self._users(conversation), self.telegram.mark()
