@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -109,24 +111,58 @@ def list_conversations(engine: Engine, filters: Filters = Filters(), page: int =
     if having:
         query = query.having(and_(*having))
     page = max(1, int(page))
+    # The total rides along each row (a window over the grouped rows): one
+    # scan of the table instead of a second, counting one.
+    total_column = func.count().over().label("total")
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = conn.execute(query.order_by(last.desc(), e.sender_id).limit(per_page)
-                            .offset((page - 1) * per_page)).all()
-    items = [Summary(key=conversation_key(sender), channel=channel_of(sender), started=_when(start),
-                     last=_when(end), user_turns=int(n or 0), fallbacks=int(fb or 0), handoffs=int(ho or 0))
-             for sender, start, end, n, fb, ho in rows]
+        rows = conn.execute(query.add_columns(total_column).order_by(last.desc(), e.sender_id)
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+        if rows:
+            total = rows[0][-1]
+        else:  # past the last page (or nothing at all): count once
+            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    items = []
+    for sender, start, end, n, fb, ho, _ in rows:
+        _remember(sender)
+        items.append(Summary(key=conversation_key(sender), channel=channel_of(sender), started=_when(start),
+                             last=_when(end), user_turns=int(n or 0), fallbacks=int(fb or 0),
+                             handoffs=int(ho or 0)))
     return Page(items=items, total=int(total), page=page, per_page=per_page)
 
 
+# Digest -> sender id of the conversations the list pages showed lately, so
+# opening one from the list needs no pass over every sender id.
+_KNOWN: "OrderedDict[str, str]" = OrderedDict()
+_KNOWN_MAX = 20_000
+_known_lock = threading.Lock()
+
+
+def _remember(sender: str) -> str:
+    key = conversation_key(sender)
+    with _known_lock:
+        _KNOWN[key] = sender
+        _KNOWN.move_to_end(key)
+        while len(_KNOWN) > _KNOWN_MAX:
+            _KNOWN.popitem(last=False)
+    return key
+
+
 def find_sender(engine: Engine, key: str) -> Optional[str]:
-    """The sender id behind a page's conversation key (one pass over the
-    distinct ids; the key is a digest, so it cannot be looked up directly)."""
+    """The sender id behind a page's conversation key: remembered from a list
+    page, else one pass over the distinct ids (the key is a digest, so it
+    cannot be looked up directly)."""
     if not key or len(key) != 24 or any(c not in "0123456789abcdef" for c in key):
         return None
+    with _known_lock:
+        sender = _KNOWN.get(key)
+    if sender is not None:
+        with engine.connect() as conn:  # still there? (retention may have deleted it)
+            if conn.execute(select(events_table.c.id).where(events_table.c.sender_id == sender).limit(1)).first():
+                return sender
     with engine.connect() as conn:
         for (sender,) in conn.execute(select(events_table.c.sender_id).distinct()):
             if conversation_key(sender) == key:
+                _remember(sender)
                 return sender
     return None
 

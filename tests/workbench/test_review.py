@@ -55,6 +55,13 @@ def test_pages(tracker):
     first = review.list_conversations(tracker, page=1, per_page=5)
     second = review.list_conversations(tracker, page=2, per_page=5)
     assert len(first.items) == 5 and first.pages == 3 and not _keys(first) & _keys(second)
+    beyond = review.list_conversations(tracker, page=9, per_page=5)
+    assert beyond.items == [] and beyond.total == first.total == len(KEYS)
+
+
+def test_a_conversation_is_found_by_its_key_without_the_list_too(tracker):
+    review._KNOWN.clear()  # a bookmarked link, opened before any list page
+    assert review.transcript(tracker, KEYS["vk_2004"]).channel == "vk"
 
 
 def test_transcript_has_intents_confidences_and_policies(tracker):
