@@ -14,9 +14,11 @@ through its token-protected HTTP API, and go back to the previous one.
   history of activations (who, when, which file).
 * Several Rasa instances (the production profile's) get the same model in
   turn; when one fails, those already switched are switched back.
-* Rasa keeps the model it was started with after a restart (scripts/run.sh
-  loads the model of the current data, hotline.nlu.training): an activation
-  lasts until the server restarts, which the page says.
+* After a restart Rasa loads the model of the project's current data
+  (scripts/run.sh, hotline.nlu.training). An activated model trained from
+  that same data is copied into models/ under its fingerprinted name
+  (``keep_for_restart``), so the restart loads it instead of training it
+  again; any other activation lasts until the restart, which the page says.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from workbench.jobs import mask_line, read_json, write_json
+from workbench.jobs import copy_file, mask_line, read_json, write_json
 
 TIMEOUT_S = 300  # loading a model takes seconds; a slow disk or a busy machine more
 
@@ -194,3 +196,19 @@ class _FileLock:
 
     def __exit__(self, *exc: Any) -> None:
         os.close(self.fd)
+
+
+def keep_for_restart(model: Path, project: Path) -> bool:
+    """Copy an activated model into the project's models/ when it is the model
+    of the current data (same fingerprinted name); a file there is never replaced."""
+    from hotline.nlu.training import model_path, training_seconds_file
+
+    target = model_path(root=project)
+    if target.name != Path(model).name or target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy_file(Path(model), target)
+    seconds = training_seconds_file(Path(model))
+    if seconds.exists() and not training_seconds_file(target).exists():
+        copy_file(seconds, training_seconds_file(target))
+    return True

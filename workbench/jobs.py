@@ -389,10 +389,10 @@ class Runner:
             return
         if earlier.exists():
             self.say(f"Модель с такими же данными уже есть в models/ ({name}): копируется, обучение не нужно.")
-            _copy(earlier, target)
+            copy_file(earlier, target)
             seconds = training_seconds_file(earlier)
             if seconds.exists():
-                _copy(seconds, training_seconds_file(target))
+                copy_file(seconds, training_seconds_file(target))
             return
         self.command("train", [self.ws.python, "-m", "hotline.nlu.training", "--out", str(self.ws.models),
                                "--project", str(self.ws.project)],
@@ -510,7 +510,8 @@ def _shown(arg: str, ws: Workspace) -> str:
     return "python" if arg == ws.python else arg
 
 
-def _copy(src: Path, dst: Path) -> None:
+def copy_file(src: Path, dst: Path) -> None:
+    """Copied aside and renamed: Rasa or a restart never loads half an archive."""
     temp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     shutil.copy2(src, temp)
     os.replace(temp, dst)

@@ -67,3 +67,22 @@ def test_refusals_leave_the_running_model(rasa, trained_model, tmp_path):
     assert running(rasa) == trained_model.name
     assert not (state / "activation.json").exists()
 
+
+
+def test_a_model_of_the_current_data_is_kept_for_the_restart(project_dir, tmp_path):
+    from hotline.nlu.training import model_path
+    from workbench.activation import keep_for_restart
+
+    current = model_path(root=project_dir)
+    candidate = tmp_path / "state" / "models" / current.name
+    candidate.parent.mkdir(parents=True)
+    candidate.write_bytes(b"the model of the current data")
+    other = candidate.with_name("hotline-0000000000000000.tar.gz")
+    other.write_bytes(b"a model of older data")
+
+    assert not keep_for_restart(other, project_dir)
+    assert keep_for_restart(candidate, project_dir)
+    assert current.read_bytes() == b"the model of the current data"
+    candidate.write_bytes(b"retrained")
+    assert not keep_for_restart(candidate, project_dir), "a model make run already has is never replaced"
+    assert current.read_bytes() == b"the model of the current data"

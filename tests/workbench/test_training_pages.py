@@ -89,6 +89,7 @@ def test_a_trainer_trains_compares_activates_and_rolls_back(signed_in, servers, 
 
     activated = petrova.post(f"/api/training/jobs/{job_id}/activate")
     assert activated.status_code == 200, activated.text
+    assert "останется и после перезапуска" in activated.json()["message"]
     assert running(servers) == candidate
     assert servers.send("after-activation", "здравствуйте")
     index = petrova.get("/training").text

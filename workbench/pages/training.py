@@ -15,7 +15,8 @@ from aiohttp import web
 
 from hotline.paths import ROOT
 from workbench import evaluate
-from workbench.activation import Activation, ActivationError
+from hotline.nlu.training import model_path
+from workbench.activation import Activation, ActivationError, keep_for_restart
 from workbench.jobs import LOG_TAIL, STEPS, Busy, Jobs, Workspace, clock, when
 from workbench.web import CONFIG_KEY, actor, audit, form, json, refuse, render
 
@@ -183,8 +184,13 @@ async def activate(request: web.Request) -> web.Response:
         await audit(request, "wb_activate_failed", subject=job["model"], detail=str(error)[:500])
         return await _answer(request, error=str(error), status=409)
     await audit(request, "wb_activate", subject=entry["model"], detail=f"job {job['id']}; previous {entry['previous']}")
+    kept = await asyncio.to_thread(keep_for_restart, model, _jobs(request).ws.project)
+    restart = ("Она обучена на текущих данных проекта, поэтому останется и после перезапуска ассистента."
+               if kept or model.name == model_path(root=_jobs(request).ws.project).name else
+               "Данные проекта с тех пор менялись: после перезапуска ассистент загрузит модель текущих данных.")
     return await _answer(request, notice=f"Модель {entry['model']} активирована: сервер Rasa отвечает ею. "
-                                         f"Предыдущая ({entry['previous']}) сохранена для отката.", entry=entry)
+                                         f"Предыдущая ({entry['previous']}) сохранена для отката. {restart}",
+                         entry={**entry, "kept_for_restart": kept})
 
 
 async def rollback(request: web.Request) -> web.Response:
