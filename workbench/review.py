@@ -19,7 +19,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
@@ -56,6 +56,8 @@ class Filters:
     until: Optional[dt.datetime] = None  # UTC, exclusive
     has_fallback: Optional[bool] = None
     has_handoff: Optional[bool] = None
+    # Only these conversation keys (those with a tag); None: all.
+    keys: Optional[FrozenSet[str]] = None
 
 
 @dataclass
@@ -97,6 +99,8 @@ def list_conversations(engine: Engine, filters: Filters = Filters(), page: int =
     users = func.sum(case((e.type_name == "user", 1), else_=0))
     first, last = func.min(e.timestamp), func.max(e.timestamp)
     query = select(e.sender_id, first, last, users, fallback, handoff).group_by(e.sender_id)
+    if filters.keys is not None:
+        query = query.where(e.sender_id.in_(senders_of(engine, filters.keys)))
     if filters.channel and filters.channel in CHANNELS:
         query = query.where(e.sender_id.like(CHANNELS[filters.channel].replace("_", r"\_") + "%", escape="\\"))
     having = []
@@ -165,6 +169,20 @@ def find_sender(engine: Engine, key: str) -> Optional[str]:
                 _remember(sender)
                 return sender
     return None
+
+
+def senders_of(engine: Engine, keys: FrozenSet[str]) -> List[str]:
+    """The sender ids behind some conversation keys (remembered ones first,
+    the rest by one pass over the distinct ids)."""
+    with _known_lock:
+        found = {key: _KNOWN[key] for key in keys if key in _KNOWN}
+    if len(found) < len(keys):
+        with engine.connect() as conn:
+            for (sender,) in conn.execute(select(events_table.c.sender_id).distinct()):
+                key = conversation_key(sender)
+                if key in keys:
+                    found[key] = sender
+    return sorted(found.values())
 
 
 # --- transcripts -------------------------------------------------------------------

@@ -71,3 +71,10 @@ def keys_with_tag(tag: str, url: Optional[str] = None) -> List[str]:
     with get_engine(url).connect() as conn:
         return [k for (k,) in conn.execute(select(conversation_tags.c.conversation_key)
                                            .where(conversation_tags.c.tag == tag))]
+
+
+@guarded
+def all_tags(url: Optional[str] = None) -> List[str]:
+    """Every tag in use, for the list's filter."""
+    with get_engine(url).connect() as conn:
+        return [t for (t,) in conn.execute(select(conversation_tags.c.tag).distinct().order_by(conversation_tags.c.tag))]

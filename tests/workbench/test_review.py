@@ -90,3 +90,26 @@ def test_no_personal_data_in_any_transcript(tracker):
 def test_unknown_or_malformed_key_finds_nothing(tracker):
     assert review.transcript(tracker, "0" * 24) is None
     assert review.transcript(tracker, "telegram_1001") is None
+
+
+def test_the_handoff_filter_finds_conversations_handed_to_an_operator(tmp_path):
+    import json
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}", future=True)
+    review.events_table.metadata.create_all(engine)
+    rows = []
+    for sender, action in (("telegram_1", "action_handoff_start"), ("telegram_2", "utter_greet")):
+        rows.append(dict(sender_id=sender, type_name="user", timestamp=1.0, intent_name="request_operator",
+                         action_name=None, data=json.dumps({"event": "user", "text": "оператор"})))
+        rows.append(dict(sender_id=sender, type_name="action", timestamp=2.0, intent_name=None, action_name=action,
+                         data=json.dumps({"event": "action", "name": action})))
+    with engine.begin() as conn:
+        conn.execute(review.events_table.insert(), rows)
+    handed = review.list_conversations(engine, review.Filters(has_handoff=True))
+    assert [item.key for item in handed.items] == [review.conversation_key("telegram_1")]
+    assert handed.items[0].handoffs == 1
+    assert _keys(review.list_conversations(engine, review.Filters(has_handoff=False))) == {
+        review.conversation_key("telegram_2")}
+    engine.dispose()

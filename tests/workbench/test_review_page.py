@@ -61,6 +61,8 @@ def test_tags_are_added_listed_and_removed(seeded, signed_in, db_url):
     added = client.post(f"/conversations/{key}/tags", data={"tag": "  Ошибка NLU ", "csrf_token": client.csrf})
     assert added.status_code == 200 and "ошибка nlu" in added.text
     assert "ошибка nlu" in client.get("/conversations?channel=vk").text
+    tagged = client.get("/conversations?tag=ошибка+nlu")
+    assert set(re.findall(r'href="/conversations/([0-9a-f]{24})"', tagged.text)) == {key}
     bad = client.post(f"/conversations/{key}/tags", data={"tag": "<script>", "csrf_token": client.csrf})
     assert bad.status_code == 400 and "Метка: буквы" in bad.text and "<script>" not in bad.text
     removed = client.post(f"/conversations/{key}/tags", data={"remove": "ошибка nlu", "csrf_token": client.csrf})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -44,11 +44,12 @@ def _yes_no(value: str) -> Optional[bool]:
     return {"yes": True, "no": False}.get(value)
 
 
-def _filters(query) -> review.Filters:
+def _filters(query, tagged: Optional[List[str]] = None) -> review.Filters:
     return review.Filters(channel=query.get("channel") or None, since=_date(query.get("since", "")),
                           until=_date(query.get("until", ""), end=True),
                           has_fallback=_yes_no(query.get("fallback", "")),
-                          has_handoff=_yes_no(query.get("handoff", "")))
+                          has_handoff=_yes_no(query.get("handoff", "")),
+                          keys=None if tagged is None else frozenset(tagged))
 
 
 async def list_page(request: web.Request) -> web.Response:
@@ -57,15 +58,19 @@ async def list_page(request: web.Request) -> web.Response:
         page_no = max(1, int(q.get("page", "1")))
     except ValueError:
         page_no = 1
+    tag = " ".join(q.get("tag", "").split()).lower()
+    tagged = await db(request, tags.keys_with_tag, tag) if tag else None
     try:
-        page = await asyncio.to_thread(review.list_conversations, _engine(tracker_url(request)), _filters(q), page_no)
+        page = await asyncio.to_thread(review.list_conversations, _engine(tracker_url(request)),
+                                       _filters(q, tagged), page_no)
     except SQLAlchemyError:
         return refuse(request, 503, TRACKER_DOWN)
     found = await db(request, tags.tags_of, [item.key for item in page.items])
     for item in page.items:
         item.tags = found.get(item.key, [])
     keep = {k: v for k, v in q.items() if k != "page" and v}
-    return render(request, "conversations/list.html", page=page, q=q, channels=review.CHANNEL_LABELS,
+    known = await db(request, tags.all_tags)
+    return render(request, "conversations/list.html", page=page, q=q, channels=review.CHANNEL_LABELS, known_tags=known,
                   page_url=lambda n: "/conversations?" + urlencode({**keep, "page": n}))
 
 
