@@ -31,6 +31,7 @@ from handoff import pickup
 from handoff import repository as repo
 from handoff.config import Settings
 from handoff.hours import Schedule, ScheduleError, schedule_from_settings
+from handoff.resumption import operator_talked, resume_response, still_to_resume
 from handoff.wait import wait_words
 from hotline.privacy import mask_text
 
@@ -295,8 +296,7 @@ class ActionHandoffResume(Action):
                                                  resolution="Гражданин вернулся к боту") or ticket
             else:
                 ticket = await asyncio.to_thread(repo.latest_ticket_for, tracker.sender_id)
-                if ticket is not None and (ticket.resumed_at is not None or ticket.closed_at is None
-                                           or (repo.utcnow() - ticket.closed_at).total_seconds() > 3600):
+                if ticket is not None and not still_to_resume(ticket, repo.utcnow()):
                     ticket = None
         except StoreUnavailable:
             logger.warning("handoff queue unavailable while resuming")
@@ -304,17 +304,10 @@ class ActionHandoffResume(Action):
         if ticket is None:
             dispatcher.utter_message(response="utter_handoff_back")
             return events
-        talked = ticket.assigned_at is not None
-        if not talked:
-            response = "utter_handoff_returned"
-        elif ticket.closed_by == "operator":
-            response = "utter_handoff_closed_rate"
-        else:
-            response = "utter_handoff_left_rate"
-        dispatcher.utter_message(response=response)
+        dispatcher.utter_message(response=resume_response(ticket))
         try:
             await asyncio.to_thread(repo.claim_resume, ticket.id)
-            await asyncio.to_thread(repo.mark_resumed, ticket.id, rating_requested=talked)
+            await asyncio.to_thread(repo.mark_resumed, ticket.id, rating_requested=operator_talked(ticket))
         except StoreUnavailable:
             pass
         return events

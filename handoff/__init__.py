@@ -7,6 +7,8 @@ Pieces and the process each runs in:
   database (DATABASE_URL, Alembic revision 0002). Every process uses it.
 - ``actions/handoff.py`` (action server): asks for a one-line summary,
   creates the ticket, tells the position and the expected wait, pauses the bot.
+- ``handoff.resumption``: when the bot takes a conversation back and what it
+  says then, for both ways back (the console's worker, the action server).
 - ``handoff.broker`` (Rasa server, endpoints.yml ``event_broker``): records
   what the citizen writes while an operator has the conversation.
 - ``handoff.rasa_channel`` (Rasa server, credentials.yml): delivers operator

@@ -27,6 +27,7 @@ from handoff.config import Settings
 from handoff.delivery import PULL_CHANNELS
 from handoff.hours import Schedule, ScheduleError, schedule_from_settings
 from handoff.rasa_client import RasaApiClient, RasaError
+from handoff.resumption import operator_talked
 from handoff.wait import estimate_wait_seconds, should_tell_again
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ class HandoffService:
             text, buttons = reply.get("text") or "", reply.get("buttons")
             if text or buttons:
                 await self._deliver(ticket, "bot", text, source="bot", buttons=buttons, record_in_tracker=False)
-        await self.db(repo.mark_resumed, ticket.id, rating_requested=ticket.assigned_at is not None)
+        await self.db(repo.mark_resumed, ticket.id, rating_requested=operator_talked(ticket))
         await self._emit("resumed", {"ticket": ticket})
 
     # --- background work ---------------------------------------------------------------

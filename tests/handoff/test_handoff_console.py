@@ -178,6 +178,9 @@ def test_take_reply_close_deliver_to_the_citizen_and_resume_the_bot(client_for, 
     delivered_before = len(fake.deliveries)
     closed = anna.close(ticket.id, "подсказал сменить номер")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    # The console's worker may have claimed the resumption a moment before the
+    # close did: then it is still delivering when the close answers.
+    wait_until(lambda: repo.get_ticket(ticket.id, url=db_url).resumed_at, timeout=30, what="the bot's return")
     assert fake.triggered == [("telegram_777", "return_to_bot")]
     events = fake.trackers["telegram_777"]
     assert [e["event"] for e in events[-3:]] == ["resume", "bot", "bot"]

@@ -217,3 +217,22 @@ def test_resume_asks_for_a_rating_only_after_an_operator_talked(action_env, make
     # Plain feedback stays plain feedback.
     _run(ActionHandoffFeedback(), dispatcher, make_tracker([rasa_user_event("leave_feedback", "хочу пожаловаться")]))
     assert dispatcher.messages[-1]["response"] == "utter_leave_feedback"
+
+
+def test_the_operators_goodbye_and_rating_question_come_only_within_an_hour_of_closing(
+        action_env, make_operator, make_tracker, dispatcher):
+    import datetime as dt
+
+    from actions.handoff import ActionHandoffResume
+
+    anna = make_operator("anna")
+    tracker = make_tracker([rasa_user_event("return_to_bot", "EXTERNAL: return_to_bot")])
+    for minutes, response, rating_asked in ((59, "utter_handoff_closed_rate", True),
+                                            (61, "utter_handoff_back", False)):
+        ticket, _ = repo.create_ticket("test-user", "rest", "request", "", f"вопрос {minutes}", url=action_env)
+        repo.take_ticket(ticket.id, anna.id, url=action_env)
+        closed_at = repo.utcnow() - dt.timedelta(minutes=minutes)
+        repo.close_ticket(ticket.id, closed_by="operator", resolution="", at=closed_at, url=action_env)
+        _run(ActionHandoffResume(), dispatcher, tracker)
+        assert dispatcher.messages[-1]["response"] == response
+        assert (repo.get_ticket(ticket.id, url=action_env).rating_requested_at is not None) is rating_asked
