@@ -13,10 +13,14 @@ Two sources, because each alone misleads on a shared machine:
   /proc/sys/kernel/yama/ptrace_scope allows it (0 or 1 for a child). When it
   cannot attach, the run goes on without the split and says why.
 
-Samples include waiting threads (``--idle``), so a thread blocked in
-TensorFlow's thread pool still counts for the NLU or TED that called it;
+py-spy keeps the samples of threads the OS shows running or runnable
+(TensorFlow's small inference ops run mostly on the calling thread), and
 samples whose innermost frame is a wait of the event loop, a queue or a
-thread pool are idle and dropped.
+thread pool are dropped as idle too. A runnable thread that waits for a
+core counts as busy where it stands: on an oversubscribed machine a socket
+write that wakes the action server, which then takes the core, inflates
+«action HTTP». On a quiet machine the split follows the CPU; the
+per-process figures from /proc hold either way.
 """
 from __future__ import annotations
 
@@ -131,7 +135,7 @@ class Sampler:
         for pid in self.pids:
             out = self.dir / f"{pid}.txt"
             proc = subprocess.Popen([str(pyspy), "record", "-p", str(pid), "-d", str(max(1, int(self.seconds))),
-                                     "-r", str(RATE), "-f", "raw", "-o", str(out), "--nonblocking", "--idle"],
+                                     "-r", str(RATE), "-f", "raw", "-o", str(out), "--nonblocking"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             self.procs.append((proc, out))
 

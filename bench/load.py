@@ -183,7 +183,8 @@ class Production:
         }
 
     def rasa_pids(self) -> List[int]:
-        return list(self.profile.rasa_pids().values())
+        # ProdProfile.rasa_pids() lists every live process it started.
+        return [pid for name, pid in self.profile.rasa_pids().items() if name.startswith("rasa-")]
 
     def memory(self) -> Dict[str, float]:
         result = {name: rss_mib(pid) for name, pid in sorted(self.profile.rasa_pids().items())}
@@ -341,6 +342,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--max-messages", type=int, default=3000, help="message cap per level")
     parser.add_argument("--instances", type=int, default=2, help="Rasa instances of the production profile")
     parser.add_argument("--no-diet", action="store_true", help="skip the DIET rows (no DIET training)")
+    parser.add_argument("--diet-model", default=None,
+                        help="a DIET model archive to use instead of training configs/diet.yml")
     parser.add_argument("--no-prod", action="store_true", help="skip the production profile")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE,...",
                         help="also the lean rows under these settings, e.g. "
@@ -354,7 +357,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     began = time.monotonic()
     variants = []
-    if not args.no_diet:
+    if args.diet_model:
+        variants.append(("DIET", Path(args.diet_model), {}))
+    elif not args.no_diet:
         diet = model_path("configs/diet.yml")
         if not diet.exists():
             print(f"training the DIET model once ({diet.name}; ~10 min of both cores on a quiet machine) ...",

@@ -21,7 +21,9 @@ and masks only the events past that mark and inserts them. A tracker that
 did not come from this store's read of the latest session (a new
 conversation, the HTTP API's full tracker, tests) has no mark and is saved
 the way Rasa does, whole-session masking included.
-HOTLINE_FAST_TRACKER_STORE=0 restores that path for every save (for comparison).
+On SQLite (`make run`) the store keeps one connection in WAL mode
+(_keep_sqlite_connection). HOTLINE_FAST_TRACKER_STORE=0 restores Rasa's
+save and Rasa's SQLite engine (for comparison).
 """
 from __future__ import annotations
 
@@ -96,6 +98,37 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         hooks.install()
         self._fast = settings.get("HOTLINE_FAST_TRACKER_STORE")
         super().__init__(*args, **kwargs)
+        if self._fast and self.engine.dialect.name == "sqlite":
+            self._keep_sqlite_connection()
+
+    def _keep_sqlite_connection(self) -> None:
+        """`make run`'s SQLite file: one kept connection, WAL, no fsync per turn.
+
+        SQLAlchemy 1.4 gives a file database a NullPool, so each read and each
+        save opened the file and read its schema anew; and every commit in
+        SQLite's default journal mode waits for several fsyncs — tens of
+        milliseconds on a busy disk, with Rasa's event loop blocked. In WAL
+        mode with synchronous=NORMAL a commit is an append to the log: a
+        crash of the process loses nothing, a power cut may lose the last
+        turns but never corrupts the file, and readers (retention, the
+        trainers' inbox) no longer block the writer.
+        """
+        import sqlalchemy as sa
+
+        url = self.engine.url
+        self.engine.dispose()
+        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1, max_overflow=4,
+                                  connect_args={"check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        self.engine = engine
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
     def _mark_of(self, tracker: DialogueStateTracker) -> Optional[StoredMark]:
         return _valid_mark(tracker) if self._fast else None
