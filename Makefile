@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m rasa
 MODEL = $$($(PY) -m hotline.nlu.training --print-path)
 
-.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import shell actions import-applications lock clean console workbench operator trainer bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
+.PHONY: setup run test train validate test-nlu test-stories bench-nlu bench-rest bench-import bench-workbench shell actions import-applications lock clean console workbench operator trainer bench-handoff run-prod purge bench-load voice voice-models voice-phone bench-voice telegram-polling bench-telegram vk-longpoll bench-vk max-polling bench-max
 
 setup:
 	@bash scripts/setup.sh
@@ -39,6 +39,10 @@ bench-rest: train
 
 bench-import: setup
 	$(PY) bench/import_speed.py
+
+# One workbench training job on the repository's data, timed per step.
+bench-workbench: train
+	$(PY) bench/workbench_training.py
 
 # Department data: make import-applications FILE=path.csv (DATABASE_URL selects the store).
 import-applications: setup
