@@ -6,19 +6,9 @@ from __future__ import annotations
 import pytest
 
 from helpers import ROOT
-from tests.a11y.axe import CHROMIUM_ARGS, browser_context, chromium_path
+from tests.a11y.axe import browser_context
 from tests.workbench.conftest import PASSWORD
 from workbench import responses as editor
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(page, base: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.axe import CHROMIUM_ARGS, Audit, browser_context, chromium_path
+from tests.a11y.axe import Audit, browser_context
 from tests.workbench.conftest import PASSWORD
 from tests.workbench.journey import as_repository
 
@@ -32,16 +32,6 @@ def seeded(workbench_config) -> None:
     from tests.workbench.seed import seed_tracker
 
     seed_tracker(workbench_config.tracker_url)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.timeout(240)
