@@ -5,4 +5,4 @@ which is what Alembic's autogenerate check and ``metadata.create_all`` need.
 ``tracker`` is not imported here: it describes Rasa's own ``events`` table,
 which Rasa creates and the project only reads and deletes from (retention).
 """
-from hotline.db.tables import conversation_tags, handoff, inbox, retention, status  # noqa: F401
+from hotline.db.tables import conversation_tags, handoff, inbox, inbox_decisions, retention, status  # noqa: F401
