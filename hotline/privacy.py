@@ -14,6 +14,7 @@ requested slot).
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import re
 from typing import Any, Dict, Iterable, List, Optional
@@ -169,9 +170,16 @@ _NAME_CUES = frozenset({"зовут", "фамилия", "фамилию", "фи�
 def _name_reading(word: str) -> str:
     """'best' when the likeliest reading is a name, 'some' when any is, 'unknown'
     when the dictionary does not know the word, '' otherwise."""
+    return _reading_of(word.lower())
+
+
+# pymorphy's pure-Python dictionary takes ~2 ms a word; a hotline's
+# vocabulary is small and repeats.
+@functools.lru_cache(maxsize=100_000)
+def _reading_of(word: str) -> str:
     from hotline.nlu.morph import analyzer
 
-    parses = analyzer().parse(word.lower())
+    parses = analyzer().parse(word)
     if not parses:
         return "unknown"
     if _NAME_GRAMMEMES & parses[0].tag.grammemes:

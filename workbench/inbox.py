@@ -136,7 +136,7 @@ class _Pending:
     """A user turn waiting for the citizen's next message."""
     event_id: int
     at: float
-    masked: str
+    text: str  # as stored: masked only when shown (emit), compared unshown
     folded: str
     intent: str
     confidence: float
@@ -201,14 +201,22 @@ def _conversation_items(sender_id: str, rows: Iterable[tuple], limits: Threshold
             return None
         if since is not None and turn.at < since or until is not None and turn.at >= until:
             return None
+        masked = MASK if turn.whole else mask_free_text(turn.text)
         return Item(turn.event_id, sender_id, channel_of(sender_id),
-                    dt.datetime.fromtimestamp(turn.at, dt.timezone.utc).replace(tzinfo=None), turn.masked,
+                    dt.datetime.fromtimestamp(turn.at, dt.timezone.utc).replace(tzinfo=None), masked,
                     turn.intent, turn.confidence, turn.guess, turn.guess_confidence,
                     tuple(r for r in REASONS if r in turn.reasons), turn.whole)
 
     for event_id, type_name, timestamp, data_json in rows:
+        data_json = data_json or "{}"
+        # Most slot and bot events matter to no rule here: not parsed.
+        if type_name == "slot" and '"requested_slot"' not in data_json:
+            continue
+        if type_name == "bot" and '"utter_ask_' not in data_json and '"utter_invalid_' not in data_json:
+            asked = False
+            continue
         try:
-            data = json.loads(data_json or "{}")
+            data = json.loads(data_json)
         except ValueError:
             continue
         if type_name in ("session_started", "restart"):
@@ -225,20 +233,20 @@ def _conversation_items(sender_id: str, rows: Iterable[tuple], limits: Threshold
         elif type_name == "user":
             text = str(data.get("text") or "")
             whole = asked or requested_slot in PERSONAL_QUESTIONS
-            masked = MASK if whole else mask_free_text(text)
+            folded = "" if whole else plain(text)
             name, confidence, guess, guess_conf, reasons = _prediction(data, limits)
             if pending is not None:
                 if name == HUMAN_INTENT and pending.intent != HUMAN_INTENT:
                     pending.reasons.append("human_requested")
-                # Only the masked texts are compared: what is not shown cannot be a repeat.
-                elif (not whole and not pending.whole and len(pending.folded.split()) >= REPEAT_MIN_WORDS
-                      and near_copy(pending.folded, plain(masked))):
+                # Replies to personal questions are never repeats: they are not shown.
+                elif (folded and pending.folded and len(pending.folded.split()) >= REPEAT_MIN_WORDS
+                      and near_copy(pending.folded, folded)):
                     pending.reasons.append("repeated")
                 item = emit(pending)
                 if item:
                     yield item
-            pending = _Pending(event_id, float(timestamp or data.get("timestamp") or 0.0), masked,
-                               plain(masked), name, confidence, guess, guess_conf, reasons, whole)
+            pending = _Pending(event_id, float(timestamp or data.get("timestamp") or 0.0), text,
+                               folded, name, confidence, guess, guess_conf, reasons, whole)
             asked = False
     item = emit(pending)
     if item:

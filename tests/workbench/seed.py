@@ -18,6 +18,7 @@ would give, none of them a near-copy of training or held-out data).
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import functools
 import sys
@@ -281,9 +282,13 @@ def seed_tracker(url: str, now: Optional[dt.datetime] = None) -> List[Expected]:
     from rasa.shared.core.events import ActionExecuted, SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    from rasa.shared.core.domain import Domain
+
     now = now or dt.datetime.now(dt.timezone.utc)
     base = now.timestamp()
     store = _store(url)
+    # The domain's slots (requested_slot included), as the server's trackers have.
+    slots = Domain.load(str(ROOT / "domain.yml")).slots
     trackers: Dict[str, DialogueStateTracker] = {}
     # Every (time, sender, turn) of every conversation, saved in time order:
     # the rows of different conversations interleave as on a live server.
@@ -299,7 +304,7 @@ def seed_tracker(url: str, now: Optional[dt.datetime] = None) -> List[Expected]:
         for at, sender_id, turn in steps:
             tracker = trackers.get(sender_id)
             if tracker is None:
-                tracker = trackers[sender_id] = DialogueStateTracker(sender_id, [])
+                tracker = trackers[sender_id] = DialogueStateTracker(sender_id, copy.deepcopy(slots))
                 for event in (ActionExecuted("action_session_start", timestamp=at - 1),
                               SessionStarted(timestamp=at - 0.9),
                               ActionExecuted("action_listen", timestamp=at - 0.8)):
