@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, and_, select
+from sqlalchemy import and_, select
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 
+from hotline.db.tables.tracker import events as events_table
 from hotline.nlu.examples import near_copy, plain
 from hotline.paths import ROOT
 from hotline.privacy import MASK, PERSONAL_QUESTIONS, asks_for_personal_data, mask_free_text
@@ -61,20 +63,7 @@ REPEAT_MIN_WORDS = 3
 SENDERS_PER_PAGE = 200
 _EVENT_TYPES = ("user", "bot", "slot", "active_loop", "session_started", "restart")
 
-_metadata = MetaData()
-# Rasa's table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), declared
-# here for reading: Rasa owns it and creates it.
-events_table = Table(
-    "events", _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-TIMESTAMP_INDEX = Index("ix_events_type_name_timestamp", events_table.c.type_name, events_table.c.timestamp)
+TIMESTAMP_INDEX = "ix_events_type_name_timestamp"
 
 
 @dataclass(frozen=True)
@@ -151,7 +140,8 @@ def ensure_timestamp_index(engine: Engine) -> bool:
     once. Rasa does not manage the table's schema, so an extra index is safe;
     a database user without the right to create it only makes the query slower."""
     try:
-        TIMESTAMP_INDEX.create(engine, checkfirst=True)
+        with engine.begin() as conn:
+            conn.execute(sql(f"CREATE INDEX IF NOT EXISTS {TIMESTAMP_INDEX} ON events (type_name, timestamp)"))
         return True
     except Exception as exc:  # noqa: BLE001 — a read-only account is a valid deployment
         log.warning("inbox: no index on events.timestamp (%s); the inbox query scans the table",

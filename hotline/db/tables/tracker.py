@@ -3,8 +3,8 @@
 Rasa's SQLTrackerStore creates and owns ``events`` (rasa.core.tracker_store,
 ``SQLEvent``) in its own database (TRACKER_DATABASE_URL). The table is
 described here on a MetaData of its own, not on the project's Base, so
-Alembic never creates or alters it; only the columns retention reads are
-listed, with Rasa 3.6's types.
+Alembic never creates or alters it; the columns retention and the
+workbench read are listed, with Rasa 3.6's types.
 """
 from __future__ import annotations
 
@@ -16,5 +16,7 @@ events = Table(
     Column("sender_id", String(255), nullable=False),
     Column("type_name", String(255), nullable=False),
     Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
     Column("data", Text),
 )
