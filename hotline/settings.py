@@ -57,7 +57,8 @@ _declare("TRACKER_DATABASE_URL", str, "sqlite:///var/tracker.db",
 _declare("MAX_MESSAGE_CHARS", int, 1000, "longer messages get a polite answer and are not processed")
 _declare("RATE_LIMIT_MESSAGES", int, 20, "messages one conversation may send per window")
 _declare("RATE_LIMIT_WINDOW_SECONDS", int, 60, "the rate limit's window")
-_declare("REDIS_URL", str, "", "shared rate-limit counters; empty: each process counts for itself")
+_declare("REDIS_URL", str, "",
+         "shared rate-limit counters and widget socket.io emits of all Rasa processes; empty: each process alone")
 # Rasa hooks (hotline.rasa.hooks)
 _declare("ACTION_TIMEOUT_SECONDS", float, 10.0, "a custom action taking longer gets the polite degraded reply")
 _declare("HOTLINE_CACHED_ACTION_VALIDATION", _bool, True,

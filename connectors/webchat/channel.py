@@ -26,6 +26,14 @@ Additions:
   open the socket (the browser's ``Origin`` header); empty or absent =
   ``WEBCHAT_ALLOWED_ORIGINS`` (comma separated), neither = the demo page
   (hotline/origins.py).
+* **several Rasa processes.** A widget's socket lives in one Rasa process,
+  but an operator's reply (handoff.delivery) may be sent by any. With
+  ``REDIS_URL`` set, the socket.io server shares its emits through Redis
+  (python-socketio's AsyncRedisManager): an emit to a session's room is
+  delivered in this process and published for the others, each delivering
+  to its own sockets. Without ``REDIS_URL`` (``make run``, one process) the
+  server keeps everything in memory, as before. Redis down: this process's
+  sockets still get their replies; other processes' do not until it is back.
 
 credentials.yml::
 
@@ -48,6 +56,7 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from hotline import settings
 from hotline.origins import allowed_origins
 from hotline.rasa.version_guard import require_rasa
 from hotline.secret_files import same, secret, sign
@@ -57,6 +66,8 @@ require_rasa(__name__)
 
 logger = logging.getLogger(__name__)
 
+# The Redis pub/sub channel the socket.io servers share.
+PUBSUB_CHANNEL = "hotline-socketio"
 SESSION_PREFIX = "web_"
 SESSION_ID = re.compile(r"^web_[0-9a-f]{32}$")
 TOKEN_PURPOSE = "webchat-session"
@@ -84,6 +95,30 @@ def verified_session(token: Any, key: str) -> Optional[str]:
     return session_id if same(signature, sign(key, TOKEN_PURPOSE, session_id)) else None
 
 
+def share_emits_through_redis(sio: Any, blueprint: Blueprint, redis_url: Optional[str] = None) -> None:
+    """Give Rasa's AsyncServer (made inside its blueprint, before any
+    connection) a Redis client manager when REDIS_URL is set."""
+    redis_url = redis_url if redis_url is not None else settings.get("REDIS_URL")
+    if not redis_url:
+        return
+    import socketio
+
+    # A connect timeout only: the listener idles on its subscription between
+    # messages, and a read timeout there would make it reconnect in a loop.
+    manager = socketio.AsyncRedisManager(redis_url, channel=PUBSUB_CHANNEL,
+                                         redis_options={"socket_connect_timeout": 1})
+    sio.manager = manager
+    manager.set_server(sio)
+
+    @blueprint.listener("after_server_start")
+    async def subscribe(app: Any, _: Any) -> None:
+        # Subscribed from the start, not at the first connection (python-socketio's
+        # default), so an emit from another process never finds this one deaf.
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            manager.initialize()
+
+
 class SocketIOInput(RasaSocketIOInput):
     """Rasa's socket.io input channel with a working ``session_request``."""
 
@@ -99,6 +134,7 @@ class SocketIOInput(RasaSocketIOInput):
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        share_emits_through_redis(sio, socketio_webhook)
         namespace = self.namespace or "/"
         rasa_connect = sio.handlers[namespace]["connect"]
         key = session_key()
