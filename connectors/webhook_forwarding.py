@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
 import aiohttp
+
+from hotline import settings
 
 
 class ConfigurationError(Exception):
@@ -64,11 +65,10 @@ async def run_until_signalled(run: Callable[[], Awaitable[Any]], logger: logging
     return 0
 
 
-def default_forward_url(prefix: str, channel: str, env: Mapping[str, str] = os.environ) -> str:
+def default_forward_url(prefix: str, channel: str, env: Optional[Mapping[str, str]] = None) -> str:
     """<PREFIX>_FORWARD_URL, else the channel's webhook on the local Rasa."""
-    if env.get(f"{prefix}_FORWARD_URL"):
-        return env[f"{prefix}_FORWARD_URL"]
-    return f"http://localhost:{env.get('RASA_PORT', '5005')}/webhooks/{channel}/webhook"
+    return (settings.get(f"{prefix}_FORWARD_URL", env)
+            or f"http://localhost:{settings.get('RASA_PORT', env)}/webhooks/{channel}/webhook")
 
 
 def poller_main(argv: Optional[List[str]], *, platform: str, prefix: str, channel: str, timeout_help: str,
@@ -80,12 +80,11 @@ def poller_main(argv: Optional[List[str]], *, platform: str, prefix: str, channe
     parser = argparse.ArgumentParser(description=f"{platform} long polling for the hotline assistant.")
     parser.add_argument("--rasa-url", help=f"Rasa's {platform} webhook (default: {prefix}_FORWARD_URL or "
                                            f"http://localhost:$RASA_PORT/webhooks/{channel}/webhook)")
-    parser.add_argument("--timeout", type=int, default=int(os.environ.get(f"{prefix}_POLL_TIMEOUT", 25)),
-                        help=timeout_help)
+    parser.add_argument("--timeout", type=int, default=settings.get(f"{prefix}_POLL_TIMEOUT"), help=timeout_help)
     if idle_option:
         parser.add_argument("--idle-without-token", action="store_true",
                             help=f"without {prefix}_TOKEN wait for SIGTERM instead of exiting with 2 (cluster pods)")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    parser.add_argument("--log-level", default=settings.get("LOG_LEVEL"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -24,6 +24,7 @@ import sys
 from typing import Optional, Sequence
 
 from hotline.status import StoreUnavailable
+from hotline import settings
 from hotline.db.engine import init_db
 from handoff import auth
 from handoff import repository as repo
@@ -117,8 +118,8 @@ def _password(args) -> tuple[str, bool]:
     """(password, generated)."""
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\n"), False
-    if os.environ.get("HANDOFF_PASSWORD"):
-        return os.environ["HANDOFF_PASSWORD"], False
+    if settings.get("HANDOFF_PASSWORD"):
+        return settings.get("HANDOFF_PASSWORD"), False
     return auth.generate_password(), True
 
 

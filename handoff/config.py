@@ -1,4 +1,4 @@
-"""Settings of the handoff, read from the environment.
+"""Settings of the handoff, read from the environment (hotline.settings' catalogue).
 
 Every process (action server, Rasa server, console, Telegram workspace) reads
 the same variables, so one environment configures all of them; docs/handoff.md
@@ -6,37 +6,16 @@ lists them. The database is the status store's (DATABASE_URL).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
+from hotline import settings
 from hotline.paths import ROOT
 from hotline.secret_files import secret
 
 SECRET_FILE = ROOT / "var" / "handoff.secret"
 SECRET_HEADER = "X-Handoff-Secret"
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return int(str(env.get(name, "")).strip() or default)
-    except ValueError:
-        return default
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        return float(str(env.get(name, "")).strip() or default)
-    except ValueError:
-        return default
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
-    value = str(env.get(name, "")).strip().lower()
-    if not value:
-        return default
-    return value in ("1", "true", "yes", "on", "да")
 
 
 @dataclass(frozen=True)
@@ -83,35 +62,36 @@ class Settings:
 
     @classmethod
     def load(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
-        env = os.environ if env is None else env
-        rasa_port = str(env.get("RASA_PORT", "") or "5005").strip()
+        """From the environment (or `env`) through hotline.settings' catalogue:
+        a value that does not parse stops the process naming the variable."""
+        def get(name: str) -> Any:
+            return settings.get(name, env)
+
         return cls(
-            hours=str(env.get("HANDOFF_HOURS", "") or cls.hours).strip(),
-            callbacks=_bool(env, "HANDOFF_CALLBACKS", cls.callbacks),
-            timezone=str(env.get("HANDOFF_TZ", "") or cls.timezone).strip(),
-            holidays=str(env.get("HANDOFF_HOLIDAYS", "") or "").strip(),
-            chats_per_operator=max(1, _int(env, "HANDOFF_CHATS_PER_OPERATOR", cls.chats_per_operator)),
-            default_handling_minutes=max(0.5, _float(env, "HANDOFF_DEFAULT_HANDLING_MIN",
-                                                     cls.default_handling_minutes)),
-            wait_notice_minutes=max(0.5, _float(env, "HANDOFF_WAIT_NOTICE_MIN", cls.wait_notice_minutes)),
-            console_host=str(env.get("HANDOFF_CONSOLE_HOST", "") or cls.console_host).strip(),
-            console_port=_int(env, "HANDOFF_CONSOLE_PORT", cls.console_port),
-            rasa_url=str(env.get("HANDOFF_RASA_URL", "") or f"http://localhost:{rasa_port}").strip().rstrip("/"),
-            rasa_token=str(env.get("RASA_API_TOKEN", "") or "").strip(),
-            session_idle_minutes=max(0.05, _float(env, "HANDOFF_SESSION_IDLE_MIN", cls.session_idle_minutes)),
-            session_max_hours=max(0.01, _float(env, "HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours)),
-            secure_cookies=_bool(env, "HANDOFF_SECURE_COOKIES", cls.secure_cookies),
-            login_max_failures=max(1, _int(env, "HANDOFF_LOGIN_MAX_FAILURES", cls.login_max_failures)),
-            login_address_max_failures=max(1, _int(env, "HANDOFF_LOGIN_ADDRESS_MAX_FAILURES",
-                                                   cls.login_address_max_failures)),
-            login_lock_seconds=max(1.0, _float(env, "HANDOFF_LOGIN_LOCK_SEC", cls.login_lock_seconds)),
-            login_lock_max_minutes=max(0.02, _float(env, "HANDOFF_LOGIN_LOCK_MAX_MIN", cls.login_lock_max_minutes)),
-            login_forget_hours=max(0.01, _float(env, "HANDOFF_LOGIN_FORGET_HOURS", cls.login_forget_hours)),
-            trusted_proxies=str(env.get("HANDOFF_TRUSTED_PROXIES", "") or "").strip(),
-            worker_interval=max(0.05, _float(env, "HANDOFF_WORKER_INTERVAL", cls.worker_interval)),
-            tg_token=str(env.get("HANDOFF_TG_TOKEN", "") or "").strip(),
-            tg_chat_id=_int(env, "HANDOFF_TG_CHAT_ID", 0),
-            tg_api_url=str(env.get("HANDOFF_TG_API_URL", "") or cls.tg_api_url).strip().rstrip("/"),
+            hours=get("HANDOFF_HOURS").strip(),
+            callbacks=get("HANDOFF_CALLBACKS"),
+            timezone=get("HANDOFF_TZ"),
+            holidays=get("HANDOFF_HOLIDAYS"),
+            chats_per_operator=max(1, get("HANDOFF_CHATS_PER_OPERATOR")),
+            default_handling_minutes=max(0.5, get("HANDOFF_DEFAULT_HANDLING_MIN")),
+            wait_notice_minutes=max(0.5, get("HANDOFF_WAIT_NOTICE_MIN")),
+            console_host=get("HANDOFF_CONSOLE_HOST"),
+            console_port=get("HANDOFF_CONSOLE_PORT"),
+            rasa_url=(get("HANDOFF_RASA_URL") or f"http://localhost:{get('RASA_PORT')}").rstrip("/"),
+            rasa_token=get("RASA_API_TOKEN"),
+            session_idle_minutes=max(0.05, get("HANDOFF_SESSION_IDLE_MIN")),
+            session_max_hours=max(0.01, get("HANDOFF_SESSION_MAX_HOURS")),
+            secure_cookies=get("HANDOFF_SECURE_COOKIES"),
+            login_max_failures=max(1, get("HANDOFF_LOGIN_MAX_FAILURES")),
+            login_address_max_failures=max(1, get("HANDOFF_LOGIN_ADDRESS_MAX_FAILURES")),
+            login_lock_seconds=max(1.0, get("HANDOFF_LOGIN_LOCK_SEC")),
+            login_lock_max_minutes=max(0.02, get("HANDOFF_LOGIN_LOCK_MAX_MIN")),
+            login_forget_hours=max(0.01, get("HANDOFF_LOGIN_FORGET_HOURS")),
+            trusted_proxies=get("HANDOFF_TRUSTED_PROXIES"),
+            worker_interval=max(0.05, get("HANDOFF_WORKER_INTERVAL")),
+            tg_token=get("HANDOFF_TG_TOKEN"),
+            tg_chat_id=get("HANDOFF_TG_CHAT_ID"),
+            tg_api_url=get("HANDOFF_TG_API_URL").rstrip("/"),
         )
 
 

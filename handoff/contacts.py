@@ -12,10 +12,10 @@ citizen reads follow HANDOFF_HOURS when the deployment configured them
 """
 from __future__ import annotations
 
-import os
 from typing import Mapping, Optional
 
 from handoff.config import Settings
+from hotline import settings
 from handoff.hours import ScheduleError, schedule_from_settings
 
 # slot name -> environment variable that overrides it
@@ -28,7 +28,7 @@ CONTACT_ENV = {
 }
 
 
-def configured_operator_hours(env: Mapping[str, str]) -> Optional[str]:
+def configured_operator_hours(env: Optional[Mapping[str, str]]) -> Optional[str]:
     """«пн–пт 09:00–18:00 по московскому времени» from HANDOFF_HOURS; None when not configured."""
     try:
         schedule = schedule_from_settings(Settings.load(env))
@@ -38,10 +38,9 @@ def configured_operator_hours(env: Mapping[str, str]) -> Optional[str]:
 
 
 def contact_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = os.environ if environ is None else environ
-    values = {slot: env[var].strip() for slot, var in CONTACT_ENV.items() if env.get(var, "").strip()}
+    values = {slot: settings.get(var, environ) for slot, var in CONTACT_ENV.items() if settings.get(var, environ)}
     if "operator_hours" not in values:
-        hours = configured_operator_hours(env)
+        hours = configured_operator_hours(environ)
         if hours:
             values["operator_hours"] = hours
     return values

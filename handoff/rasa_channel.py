@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -37,6 +36,7 @@ from hotline.status import StoreUnavailable
 from handoff import delivery, pickup
 from handoff import repository as repo
 from handoff.config import SECRET_HEADER, internal_secret
+from hotline import settings
 from hotline.secret_files import bearer, same
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,8 @@ FORBIDDEN = "Нужен токен обращения из ответа асси
 BUSY = "Слишком много одновременных запросов. Повторите через несколько секунд."
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, "") or default))
-    except ValueError:
-        return default
+def _int_env(name: str) -> int:
+    return max(1, settings.get(name))
 
 
 class PollSlots:
@@ -86,8 +83,8 @@ class HandoffInput(InputChannel):
     def __init__(self, database_url: Optional[str] = None) -> None:
         self.database_url = database_url
         self._secret: Optional[str] = None
-        self.polls = PollSlots(_int_env("HANDOFF_PICKUP_PER_CONVERSATION", 2),
-                               _int_env("HANDOFF_PICKUP_MAX_POLLS", 100))
+        self.polls = PollSlots(_int_env("HANDOFF_PICKUP_PER_CONVERSATION"),
+                               _int_env("HANDOFF_PICKUP_MAX_POLLS"))
 
     def secret(self) -> str:
         if self._secret is None:

@@ -10,20 +10,19 @@ neither read API answers nor open the widget's socket.
 """
 from __future__ import annotations
 
-import os
 from typing import List, Mapping, Optional
+
+from hotline import settings
 
 
 def demo_origins(env: Optional[Mapping[str, str]] = None) -> List[str]:
-    env = os.environ if env is None else env
-    port = str(env.get("WEBCHAT_PORT", "") or "8080").strip()
+    port = settings.get("WEBCHAT_PORT", env)
     return [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
 
 
 def allowed_origins(env: Optional[Mapping[str, str]] = None, configured=None) -> List[str]:
     """``configured`` (credentials.yml) or WEBCHAT_ALLOWED_ORIGINS, else the demo page's origins."""
-    env = os.environ if env is None else env
-    origins = configured or env.get("WEBCHAT_ALLOWED_ORIGINS", "")
+    origins = configured or settings.get("WEBCHAT_ALLOWED_ORIGINS", env)
     if isinstance(origins, str):
         origins = [o.strip() for o in origins.split(",") if o.strip()]
     origins = [str(o).rstrip("/") for o in origins]

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
+from hotline import settings
 from hotline.secret_files import file_secret
 
 PG_USER = "postgres"
@@ -39,10 +40,10 @@ host    replication     all             ::1/128                 scram-sha-256
 class ProfileSecrets:
     def __init__(self, base: Path, env: Optional[Mapping[str, str]] = None) -> None:
         self.dir = base / "secrets"
-        self.env = os.environ if env is None else env
+        self.env = env  # None: the process environment (hotline.settings)
 
     def _get(self, env_name: str, file_name: str) -> str:
-        given = str(self.env.get(env_name, "") or "").strip()
+        given = settings.get(env_name, self.env)
         if given:
             return given
         self.dir.mkdir(parents=True, exist_ok=True)

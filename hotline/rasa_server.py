@@ -15,7 +15,6 @@ Every profile starts Rasa through this module instead of ``rasa run``:
 """
 from __future__ import annotations
 
-import os
 import sys
 from typing import List, Optional
 
@@ -25,7 +24,8 @@ REFUSED = ("--auth-token", "--jwt-secret", "--jwt-private-key")
 def rasa_argv(args: List[str], key: str, env=None) -> List[str]:
     from hotline.origins import allowed_origins
 
-    env = os.environ if env is None else env
+    from hotline import settings
+
     args = list(args)
     if args[:1] == ["run"]:
         args = args[1:]
@@ -35,7 +35,7 @@ def rasa_argv(args: List[str], key: str, env=None) -> List[str]:
                              "set RASA_API_TOKEN or let var/rasa-api.secret be created")
     if "--cors" not in args:
         args += ["--cors", *allowed_origins(env)]
-    host = str(env.get("RASA_HOST", "") or "").strip()
+    host = settings.get("RASA_HOST", env)
     if host and "--interface" not in args and "-i" not in args:
         args += ["--interface", host]
     # "--jwt-secret=KEY" in one word: a key that starts with "-" (token_urlsafe

@@ -25,9 +25,11 @@ VAR = ROOT / "var"
 
 def secret(env_name: str, file_name: str, env: Optional[Mapping[str, str]] = None,
            directory: Optional[Path] = None) -> str:
-    """``$env_name`` if set, else the content of ``var/<file_name>``, created on first use."""
-    env = os.environ if env is None else env
-    given = str(env.get(env_name, "") or "").strip()
+    """``$env_name`` (a catalogued variable) if set, else the content of
+    ``var/<file_name>``, created on first use."""
+    from hotline import settings
+
+    given = settings.get(env_name, env)
     if given:
         return given
     return file_secret((directory or VAR) / file_name)

@@ -399,10 +399,10 @@ def warm_asr(model, synth, count: int) -> None:
 
 
 async def serve(config) -> None:
-    import os
+    from hotline import settings
 
     service = VoiceService(config, recognizer_model=load_asr_model(config))
-    warm_asr(service.asr_model, service.synth, int(os.environ.get("VOICE_ASR_WARM", "2")))
+    warm_asr(service.asr_model, service.synth, settings.get("VOICE_ASR_WARM"))
     from voice import prompts
 
     server = AudioSocketServer(service.session, config.host, config.port, allowed_peers=config.allowed_peers,

@@ -1,4 +1,5 @@
-"""Voice settings, all from the environment (with the defaults shown).
+"""Voice settings, all from the environment through hotline.settings'
+catalogue (``python -m hotline.settings`` prints them with their defaults).
 
 =====================  ==========================================  =====================================
 variable               default                                     meaning
@@ -26,18 +27,22 @@ VOICE_ASR_WARM         2                                           recognisers w
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
+from hotline import settings
 from hotline.paths import ROOT
 
 
+def _env(name: str) -> Callable[[], Any]:
+    """A dataclass default read from the catalogue (hotline.settings) when a config is made."""
+    return lambda: settings.get(name)
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return default if value is None else value
+
+def _tts_cache() -> str:
+    cache = settings.get("VOICE_TTS_CACHE")
+    return str(ROOT / "var" / "voice" / "tts-cache") if cache is None else cache
 
 
 def voice_token() -> str:
@@ -53,22 +58,21 @@ def _peers(value: str) -> List[str]:
 
 @dataclass
 class VoiceConfig:
-    rasa_url: str = field(default_factory=lambda: _env("VOICE_RASA_URL", "http://localhost:5005"))
-    rasa_channel: str = field(default_factory=lambda: _env("VOICE_RASA_CHANNEL", "voice"))
+    rasa_url: str = field(default_factory=_env("VOICE_RASA_URL"))
+    rasa_channel: str = field(default_factory=_env("VOICE_RASA_CHANNEL"))
     vosk_model: Optional[Path] = None
-    asr_rate: Optional[int] = field(default_factory=lambda: int(os.environ["VOICE_ASR_RATE"])
-                                    if os.environ.get("VOICE_ASR_RATE") else None)
-    tts: str = field(default_factory=lambda: _env("VOICE_TTS", "espeak"))
-    tts_cache: str = field(default_factory=lambda: _env("VOICE_TTS_CACHE", str(ROOT / "var" / "voice" / "tts-cache")))
+    asr_rate: Optional[int] = field(default_factory=_env("VOICE_ASR_RATE"))
+    tts: str = field(default_factory=_env("VOICE_TTS"))
+    tts_cache: str = field(default_factory=_tts_cache)
     # Loopback unless the PBX runs elsewhere: then VOICE_HOST and VOICE_ALLOWED_PEERS.
-    host: str = field(default_factory=lambda: _env("VOICE_HOST", "127.0.0.1"))
-    allowed_peers: List[str] = field(default_factory=lambda: _peers(_env("VOICE_ALLOWED_PEERS", "127.0.0.1,::1")))
-    max_calls: int = field(default_factory=lambda: max(1, int(_env("VOICE_MAX_CALLS", "4"))))
-    port: int = field(default_factory=lambda: int(_env("VOICE_PORT", "9092")))
-    http_port: int = field(default_factory=lambda: int(_env("VOICE_HTTP_PORT", "9093")))
-    no_input_s: float = field(default_factory=lambda: float(_env("VOICE_NO_INPUT_S", "8")))
-    end_silence_ms: int = field(default_factory=lambda: int(_env("VOICE_END_SILENCE_MS", "700")))
-    barge_in_ms: int = field(default_factory=lambda: int(_env("VOICE_BARGE_IN_MS", "100")))
+    host: str = field(default_factory=_env("VOICE_HOST"))
+    allowed_peers: List[str] = field(default_factory=lambda: _peers(settings.get("VOICE_ALLOWED_PEERS")))
+    max_calls: int = field(default_factory=lambda: max(1, settings.get("VOICE_MAX_CALLS")))
+    port: int = field(default_factory=_env("VOICE_PORT"))
+    http_port: int = field(default_factory=_env("VOICE_HTTP_PORT"))
+    no_input_s: float = field(default_factory=_env("VOICE_NO_INPUT_S"))
+    end_silence_ms: int = field(default_factory=_env("VOICE_END_SILENCE_MS"))
+    barge_in_ms: int = field(default_factory=_env("VOICE_BARGE_IN_MS"))
 
     def __post_init__(self) -> None:
         if self.vosk_model is None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from hotline import settings
 from hotline.paths import ROOT
 
 
@@ -49,7 +49,7 @@ class ModelSpec:
 VOSK_RU_SMALL = ModelSpec(
     name="vosk-model-small-ru-0.22",
     url="https://alphacephei.com/vosk/models/vosk-model-small-ru-0.22.zip",
-    sha256=os.environ.get("VOICE_VOSK_SHA256") or None,  # pin after the first verified download (see --pin)
+    sha256=settings.get("VOICE_VOSK_SHA256") or None,  # pin after the first verified download (see --pin)
     kind="zip",
     target="vosk-model-small-ru-0.22",
     licence="Apache-2.0 (Alpha Cephei)",
@@ -58,7 +58,7 @@ VOSK_RU_SMALL = ModelSpec(
 SILERO_RU_V4 = ModelSpec(
     name="silero v4_ru",
     url="https://models.silero.ai/models/tts/ru/v4_ru.pt",
-    sha256=os.environ.get("VOICE_SILERO_SHA256") or None,
+    sha256=settings.get("VOICE_SILERO_SHA256") or None,
     kind="file",
     target="silero/v4_ru.pt",
     licence="CC BY-NC-SA 4.0 (Silero): non-commercial use only without a licence from Silero",
@@ -67,15 +67,15 @@ SILERO_RU_V4 = ModelSpec(
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("VOICE_MODELS_DIR") or ROOT / "models" / "voice")
+    return Path(settings.get("VOICE_MODELS_DIR") or ROOT / "models" / "voice")
 
 
 def vosk_model_path() -> Path:
-    return Path(os.environ.get("VOICE_VOSK_MODEL") or models_dir() / VOSK_RU_SMALL.target)
+    return Path(settings.get("VOICE_VOSK_MODEL") or models_dir() / VOSK_RU_SMALL.target)
 
 
 def silero_model_path() -> Path:
-    return Path(os.environ.get("VOICE_SILERO_MODEL") or models_dir() / SILERO_RU_V4.target)
+    return Path(settings.get("VOICE_SILERO_MODEL") or models_dir() / SILERO_RU_V4.target)
 
 
 def status() -> List[Dict[str, str]]:

@@ -26,7 +26,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import aiohttp
 
@@ -34,14 +34,15 @@ from connectors.max.client import MaxApiError, MaxClient
 from connectors.max.config import SECRET_HEADER, UPDATE_TYPES, MaxSettings
 from connectors.telegram.config import get_logger
 from connectors.webhook_forwarding import ConfigurationError, forward, poller_main
+from hotline import settings
+from hotline.paths import ROOT
 
 logger = get_logger("connectors.max.polling")
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def default_marker_file(env=os.environ) -> Path:
-    return Path(env.get("MAX_MARKER_FILE") or ROOT / "var" / "max_polling.marker")
+def default_marker_file(env: Optional[Mapping[str, str]] = None) -> Path:
+    return Path(settings.get("MAX_MARKER_FILE", env) or ROOT / "var" / "max_polling.marker")
 
 
 class MarkerFile:

@@ -1,7 +1,8 @@
 """Settings of the Telegram channel and the privacy guard for its log lines.
 
-Secrets come from the environment (TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET);
-a credentials.yml block may override the non-secret options. With no token
+Secrets come from the environment (TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET,
+catalogued in hotline.settings); a credentials.yml block may override the
+non-secret options. With no token
 the channel stays registered but disabled, so `make run` works without a bot.
 """
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Dict, Mapping, Optional
+
+from hotline import settings
 
 DEFAULT_API_URL = "https://api.telegram.org"
 # The update kinds the channel handles; setWebhook and getUpdates ask for these only.
@@ -38,21 +40,20 @@ def _as_bool(value: Any) -> bool:
 def read_fields(cls: Any, credentials: Optional[Mapping[str, Any]], env: Optional[Mapping[str, str]],
                 env_names: Mapping[str, str], kinds: Mapping[str, Callable[[Any], Any]]) -> Dict[str, Any]:
     """A messenger channel's settings dataclass values: a credentials-file
-    value wins, else the environment variable (`env_names`); `kinds` convert,
-    the environment's strings (token, URLs, secrets) are stripped."""
-    env = os.environ if env is None else env
+    value wins (converted by `kinds`, strings stripped), else the catalogued
+    environment variable (`env_names`, typed by hotline.settings, whose
+    defaults are the dataclass's: tests/test_settings.py)."""
     credentials = dict(credentials or {})
     values: Dict[str, Any] = {}
     for f in fields(cls):
         if credentials.get(f.name) not in (None, ""):
-            values[f.name] = credentials[f.name]
-        elif f.name in env_names and str(env.get(env_names[f.name], "")).strip():
-            values[f.name] = env[env_names[f.name]]
-    for name, value in values.items():
-        if name in kinds:
-            values[name] = kinds[name](value)
-        elif name in env_names:
-            values[name] = str(value).strip()
+            value = credentials[f.name]
+            if f.name in kinds:
+                values[f.name] = kinds[f.name](value)
+            else:
+                values[f.name] = str(value).strip() if f.name in env_names else value
+        elif f.name in env_names:
+            values[f.name] = settings.get(env_names[f.name], env)
     return values
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import random
 import re
 import secrets
@@ -157,13 +156,13 @@ class VKClient:
 
     @classmethod
     def from_env(cls, environ: Optional[Dict[str, str]] = None, **overrides: Any) -> "VKClient":
-        env = os.environ if environ is None else environ
-        group = env.get("VK_GROUP_ID", "").strip()
+        from hotline import settings
+
         return cls(
-            token=env.get("VK_TOKEN", "").strip(),
-            group_id=int(group) if group else None,
-            api_url=env.get("VK_API_URL") or None,
-            api_version=env.get("VK_API_VERSION") or DEFAULT_API_VERSION,
+            token=settings.get("VK_TOKEN", environ),
+            group_id=settings.get("VK_GROUP_ID", environ),
+            api_url=settings.get("VK_API_URL", environ) or None,
+            api_version=settings.get("VK_API_VERSION", environ),
             **overrides,
         )
 

@@ -31,7 +31,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from connectors.messenger_input import MessengerInput
 from connectors.vk.api import DEFAULT_API_VERSION, VKApiError, VKClient, peer_ref, set_default_client
 from connectors.vk.keyboard import payload_command
 from connectors.vk.longpoll import LongPoller
-from hotline import texts
+from hotline import settings, texts
 
 logger = logging.getLogger(__name__)
 
@@ -94,32 +93,33 @@ class VKSettings:
     retry_base_delay: float = 0.5
 
     @classmethod
-    def load(cls, credentials: Optional[Mapping[str, Any]], environ: Mapping[str, str]) -> "VKSettings":
+    def load(cls, credentials: Optional[Mapping[str, Any]] = None,
+             environ: Optional[Mapping[str, str]] = None) -> "VKSettings":
+        """A credentials-file value wins, else VK_<KEY> through hotline.settings."""
         credentials = credentials or {}
 
-        def get(key: str, default: Any = None) -> Any:
+        def get(key: str, kind: Callable[[Any], Any] = str) -> Any:
             value = credentials.get(key)
-            if value is None or value == "":
-                value = environ.get(f"VK_{key.upper()}")
-            return default if value is None or str(value).strip() == "" else str(value).strip()
+            if value is not None and str(value).strip() != "":
+                return kind(str(value).strip())
+            return settings.get(f"VK_{key.upper()}", environ)
 
-        group = get("group_id")
-        mode = get("mode", "callback").lower().replace("-", "").replace("_", "")
+        mode = get("mode").lower().replace("-", "").replace("_", "")
         if mode in ("longpoll", "longpolling", "botslongpoll"):
             mode = "longpoll"
         elif mode != "callback":
             raise ValueError(f"VK_MODE must be 'callback' or 'longpoll', not {mode!r}")
         return cls(
-            token=get("token", ""),
-            group_id=int(group) if group else None,
-            confirmation=get("confirmation", ""),
-            secret=get("secret", ""),
-            api_url=get("api_url"),
-            api_version=get("api_version", DEFAULT_API_VERSION),
+            token=get("token"),
+            group_id=get("group_id", int),
+            confirmation=get("confirmation"),
+            secret=get("secret"),
+            api_url=get("api_url") or None,
+            api_version=get("api_version"),
             mode=mode,
-            longpoll_wait=int(get("longpoll_wait", 25)),
-            max_retries=int(get("max_retries", 5)),
-            retry_base_delay=float(get("retry_base_delay", 0.5)),
+            longpoll_wait=get("longpoll_wait", int),
+            max_retries=get("max_retries", int),
+            retry_base_delay=get("retry_base_delay", float),
         )
 
 
@@ -203,7 +203,7 @@ class VKInput(MessengerInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "VKInput":
-        return cls(VKSettings.load(credentials, os.environ))
+        return cls(VKSettings.load(credentials))
 
     def __init__(self, settings: VKSettings, client: Optional[VKClient] = None) -> None:
         super().__init__(client)

@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator, Iterator, List, Optional
 
+from hotline import settings
 from voice.audio import Audio
 from voice.tts.base import EngineUnavailable, TTSEngine
 from voice.tts.cache import AudioCache
@@ -22,7 +23,7 @@ __all__ = ["Synthesizer", "TTSEngine", "EngineUnavailable", "AudioCache", "creat
 
 def create_engine(name: Optional[str] = None, **options) -> TTSEngine:
     """``espeak`` (default) or ``silero``; options come from the environment when not given."""
-    name = (name or os.environ.get("VOICE_TTS") or "espeak").lower()
+    name = (name or settings.get("VOICE_TTS")).lower()
     if name == "espeak":
         from voice.tts.espeak import EspeakEngine
 
@@ -32,8 +33,8 @@ def create_engine(name: Optional[str] = None, **options) -> TTSEngine:
         from voice.tts.silero import SileroEngine
 
         options.setdefault("model_path", silero_model_path())
-        options.setdefault("speaker", os.environ.get("VOICE_SILERO_SPEAKER", "xenia"))
-        options.setdefault("sample_rate", int(os.environ.get("VOICE_SILERO_RATE", "8000")))
+        options.setdefault("speaker", settings.get("VOICE_SILERO_SPEAKER"))
+        options.setdefault("sample_rate", settings.get("VOICE_SILERO_RATE"))
         return SileroEngine(**options)
     raise ValueError(f"unknown TTS engine {name!r}: use espeak or silero")
 
