@@ -129,7 +129,9 @@ def build(rows: Sequence[Prediction], baseline: Optional[Sequence[Prediction]] =
     intents = [{"intent": name, **s, "f1_before": old_scores.get(name, {}).get("f1") if baseline else None,
                 "delta": _delta(s["f1"], old_scores[name]["f1"]) if name in old_scores else None}
                for name, s in scores.items()]
-    intents.sort(key=lambda r: (r["f1"], r["intent"]))
+    # Weakest first; labels only predicted (nlu_fallback: no held-out phrase
+    # expects it) go last: their F1 is 0 by definition and says nothing new.
+    intents.sort(key=lambda r: (r["support"] == 0, r["f1"], r["intent"]))
 
     hits = heldout.faq_key_hits(rows)
     old_hits = heldout.faq_key_hits(baseline) if baseline else {}

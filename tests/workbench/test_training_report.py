@@ -68,6 +68,8 @@ def test_report_shows_the_change_against_the_running_model():
     assert metrics["intent_accuracy"]["before"] == pytest.approx(0.8)
     assert metrics["intent_accuracy"]["delta"] == pytest.approx(-0.2)
     assert metrics["faq_key_accuracy"]["delta"] == pytest.approx(0.5 - 0.25)
+    # Weakest first; nlu_fallback, expected by no phrase, last.
+    assert [r["intent"] for r in report["intents"]] == ["goodbye", "greet", "faq", "nlu_fallback"]
     greet = next(r for r in report["intents"] if r["intent"] == "greet")
     assert greet["f1"] == pytest.approx(4 / 7) and greet["delta"] < 0
     changes = report["changes"]
