@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.heldout import Prediction
-from tests.a11y.axe import CHROMIUM_ARGS, Audit, browser_context, chromium_path
+from tests.a11y.axe import Audit, browser_context
 from tests.workbench.conftest import PASSWORD
 from workbench.jobs import STEPS, write_json
 
@@ -121,32 +121,25 @@ def follow_a_running_job(page, url, finished_job) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_training_pages_pass_the_wcag_audit(workbench, make_account, finished_job, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_training_pages_pass_the_wcag_audit(workbench, make_account, finished_job, browser, tmp_path):
     make_account("petrova")
     audit = Audit()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser_context(browser).new_page()
-            page.goto(f"{workbench.url}/login?next=/training")
-            page.fill("input[name=login]", "petrova")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("#start-training")
-            audit.check(page, "training: index")
-            page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
-            page.goto(f"{workbench.url}/training/jobs/{JOB}")
-            assert page.locator("#job-progress").get_attribute("value") == "4"
-            audit.check(page, "training: job")
-            page.goto(f"{workbench.url}/training/jobs/{JOB}/report")
-            page.click("#confusion-table-details summary")
-            assert page.locator("#confusion-picture").evaluate("img => img.naturalWidth") > 300
-            audit.check(page, "training: report")
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-            follow_a_running_job(page, workbench.url, finished_job)
-            audit.check(page, "training: job, live")
-        finally:
-            browser.close()
+    page = browser_context(browser).new_page()
+    page.goto(f"{workbench.url}/login?next=/training")
+    page.fill("input[name=login]", "petrova")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#start-training")
+    audit.check(page, "training: index")
+    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    page.goto(f"{workbench.url}/training/jobs/{JOB}")
+    assert page.locator("#job-progress").get_attribute("value") == "4"
+    audit.check(page, "training: job")
+    page.goto(f"{workbench.url}/training/jobs/{JOB}/report")
+    page.click("#confusion-table-details summary")
+    assert page.locator("#confusion-picture").evaluate("img => img.naturalWidth") > 300
+    audit.check(page, "training: report")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    follow_a_running_job(page, workbench.url, finished_job)
+    audit.check(page, "training: job, live")
     audit.assert_clean()
