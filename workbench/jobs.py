@@ -36,6 +36,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +61,7 @@ STEPS = (
 STEP_TIMEOUT_S = {"validate": 900, "train": 3600, "nlu": 1800, "stories": 1800}
 NICE = 10
 LOG_TAIL = 200
+CANCEL = "cancel.json"
 MAX_LINE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Rasa's own log lines start with the date and time; the date would be masked
@@ -77,6 +79,10 @@ def mask_line(line: str) -> str:
     if len(line) > MAX_LINE:
         line = line[:MAX_LINE] + " …"
     return _CONTACT.sub("***", mask_text(line))
+
+
+class NotStopped(Exception):
+    """A job cannot be stopped; ``str()`` is the message for the trainer."""
 
 
 class Busy(Exception):
@@ -224,6 +230,29 @@ class Jobs:
             return []
         return lines[-tail:]
 
+    # --- stopping --------------------------------------------------------
+
+    def cancel(self, job_id: str, login: str, name: str, is_admin: bool = False) -> Dict[str, Any]:
+        """Stop a running job (its trainer or an admin); ``NotStopped`` says why not."""
+        job = self.get(job_id)
+        if job is None or job["status"] != "running":
+            raise NotStopped("Это обучение уже закончилось: останавливать нечего.")
+        if job["trainer"].get("login") != login and not is_admin:
+            raise NotStopped(f"Остановить обучение может тренер, который его запустил "
+                             f"({job['trainer'].get('name') or job['trainer'].get('login')}), или администратор.")
+        pid = job.get("pid")
+        # The runner's pid, checked against its command line: a pid the system
+        # has given to another process since must never get the signal.
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, TypeError):
+            cmdline = []
+        if b"workbench.jobs" not in cmdline or job_id.encode() not in cmdline:
+            raise NotStopped("Процесс обучения не найден: обновите страницу.")
+        write_json(self.ws.job_dir(job_id) / CANCEL, {"by": name, "login": login, "at": now()})
+        os.kill(pid, signal.SIGTERM)
+        return job
+
     # --- starting --------------------------------------------------------
 
     def start(self, login: str, name: str) -> Dict[str, Any]:
@@ -294,6 +323,10 @@ class StepFailed(Exception):
     """A step's command failed; the message is for the trainer."""
 
 
+class Cancelled(Exception):
+    """A trainer stopped the job."""
+
+
 class Runner:
     def __init__(self, ws: Workspace, job_id: str,
                  activation: Optional["Activation"] = None) -> None:
@@ -303,6 +336,14 @@ class Runner:
         self.job = read_json(self.path)
         self.log_path = self.job_dir / "log.txt"
         self.activation = activation
+        self.process: Optional[subprocess.Popen] = None
+        self.cancelled = False
+
+    def cancel(self, *_: Any) -> None:
+        """SIGTERM from ``Jobs.cancel``: the step's process goes, the job ends as cancelled."""
+        self.cancelled = True
+        if self.process is not None:
+            _kill_group(self.process)
 
     def save(self) -> None:
         write_json(self.path, self.job)
@@ -327,6 +368,17 @@ class Runner:
             started = time.monotonic()
             try:
                 steps[step["name"]]()
+                if self.cancelled:
+                    raise Cancelled()
+            except Cancelled:
+                step.update(status="cancelled", seconds=round(time.monotonic() - started, 1))
+                who = (read_json(self.job_dir / CANCEL) or {}).get("by") or "тренер"
+                self.say(f"=== Обучение остановил тренер {who} ===")
+                self.job.update(status="cancelled", finished=now(),
+                                error=f"Обучение остановил тренер {who} на шаге {number} из {len(STEPS)} "
+                                      f"«{step['title']}». Работающая модель не менялась.")
+                self.save()
+                return self.job
             except Exception as error:  # noqa: BLE001 — any failure ends the job with its step shown
                 step.update(status="failed", seconds=round(time.monotonic() - started, 1))
                 message = str(error) if isinstance(error, StepFailed) else \
@@ -347,11 +399,14 @@ class Runner:
     def command(self, name: str, args: List[str], failure: str) -> None:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
         self.say("$ " + " ".join(_shown(a, self.ws) for a in args))
-        process = subprocess.Popen(args, cwd=self.ws.project, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   encoding="utf-8", errors="replace")
+        if self.cancelled:
+            raise Cancelled()
+        # Its own process group: stopping a step stops what it started too (rasa train under hotline.nlu.training).
+        process = self.process = subprocess.Popen(args, cwd=self.ws.project, env=env, stdin=subprocess.DEVNULL,
+                                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                                  encoding="utf-8", errors="replace", start_new_session=True)
         # A step that hangs silently is killed too, not only one that keeps printing.
-        watchdog = threading.Timer(STEP_TIMEOUT_S[name], process.kill)
+        watchdog = threading.Timer(STEP_TIMEOUT_S[name], _kill_group, (process,))
         watchdog.start()
         assert process.stdout is not None
         try:
@@ -363,6 +418,9 @@ class Runner:
         finally:
             timed_out = watchdog.finished.is_set() and process.returncode != 0
             watchdog.cancel()
+            self.process = None
+        if self.cancelled:
+            raise Cancelled()
         if timed_out:
             raise StepFailed(f"шаг не закончился за {STEP_TIMEOUT_S[name] // 60} мин")
         if code != 0:
@@ -500,6 +558,13 @@ class Runner:
             raise
 
 
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _shown(arg: str, ws: Workspace) -> str:
     """Paths in the log relative to the project or the state folder: shorter, and no home folders."""
     for base, label in ((ws.state, "<workbench>/"), (ws.project, ""), (ROOT, "")):
@@ -533,7 +598,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         from workbench.activation import Activation
 
         activation = Activation(ws.state, args.rasa_url, [ws.models, ws.project / "models", ROOT / "models"])
-    job = Runner(ws, args.job, activation).run()
+    runner = Runner(ws, args.job, activation)
+    signal.signal(signal.SIGTERM, runner.cancel)
+    job = runner.run()
     return 0 if job["status"] == "succeeded" else 1
 
 

@@ -111,3 +111,41 @@ def test_failing_validation_ends_the_job_at_step_one(tmp_path, project_dir):
     assert not (ws.models.exists() and any(ws.models.iterdir()))
     # The lock went with the runner: the next job may start.
     assert jobs.current() is None
+
+
+def _processes_in(folder: Path) -> list:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == folder:
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_the_trainer_who_started_a_job_may_stop_it_and_nothing_is_left_running(tmp_path, project_dir):
+    from workbench.jobs import NotStopped
+
+    jobs = Jobs(Workspace(project=project_dir, state=tmp_path / "state"))
+    job = jobs.start("petrova", "Анна Петрова")
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("$ ") for line in jobs.log(job["id"])):
+        assert time.monotonic() < deadline, jobs.log(job["id"])
+        time.sleep(0.2)
+    with pytest.raises(NotStopped, match="может тренер, который его запустил \\(Анна Петрова\\), или администратор"):
+        jobs.cancel(job["id"], "ivanov", "Иван Иванов")
+    jobs.cancel(job["id"], "petrova", "Анна Петрова")
+    stopped = wait_finished(jobs, job["id"], timeout=60)
+    assert stopped["status"] == "cancelled"
+    assert [s["status"] for s in stopped["steps"]] == ["cancelled", "pending", "pending", "pending"]
+    assert stopped["error"] == ("Обучение остановил тренер Анна Петрова на шаге 1 из 4 «Проверка данных». "
+                                "Работающая модель не менялась.")
+    with pytest.raises(NotStopped, match="уже закончилось"):
+        jobs.cancel(job["id"], "petrova", "Анна Петрова")
+    # The step's own children (rasa data validate) went with it.
+    deadline = time.monotonic() + 10
+    while _processes_in(project_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_in(project_dir) == []
+    assert jobs.current() is None

@@ -63,6 +63,8 @@ def test_a_failed_job_shows_its_step_error_and_log(signed_in, finished_job):
     refused = client.post(f"/api/training/jobs/{failed.name}/activate")
     assert refused.status_code == 409 and "прошло все четыре шага" in refused.json()["error"]
     assert client.get("/training/jobs/nope").status_code == 404
+    stop = client.post(f"/api/training/jobs/{failed.name}/cancel")
+    assert stop.status_code == 409 and "останавливать нечего" in stop.json()["error"]
 
 
 def test_report_reads_right(signed_in, finished_job):
@@ -100,7 +102,7 @@ def follow_a_running_job(page, url, finished_job) -> None:
     try:
         page.goto(f"{url}/training/jobs/{running.name}")
         assert page.locator("#job-progress").get_attribute("value") == "0"
-        assert page.locator("#job-report").is_hidden()
+        assert page.locator("#job-report").is_hidden() and page.locator("#job-cancel").is_visible()
         steps[0].update(status="ok", seconds=20.0)
         steps[1]["status"] = "running"
         job.update(step=2, steps=steps)
@@ -118,6 +120,7 @@ def follow_a_running_job(page, url, finished_job) -> None:
         os.close(lock)
     page.wait_for_selector("#report-link", state="visible", timeout=15_000)
     assert page.locator("#job-status").inner_text() == "Состояние: готово."
+    assert page.locator("#job-cancel").is_hidden()
 
 
 @pytest.mark.timeout(180)

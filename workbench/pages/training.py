@@ -17,13 +17,15 @@ from hotline.paths import ROOT
 from workbench import evaluate
 from hotline.nlu.training import model_path
 from workbench.activation import Activation, ActivationError, keep_for_restart
-from workbench.jobs import LOG_TAIL, STEPS, Busy, Jobs, Workspace, clock, when
+from workbench.jobs import LOG_TAIL, STEPS, Busy, Jobs, NotStopped, Workspace, clock, when
 from workbench.web import CONFIG_KEY, actor, audit, form, json, refuse, render
 
 JOBS_KEY = web.AppKey("training_jobs", Jobs)
 ACTIVATION_KEY = web.AppKey("training_activation", Activation)
-STATUS_WORDS = {"running": "идёт", "succeeded": "готово", "failed": "ошибка", "interrupted": "прервано"}
-STEP_WORDS = {"pending": "ждёт", "running": "выполняется", "ok": "пройден", "failed": "не пройден"}
+STATUS_WORDS = {"running": "идёт", "succeeded": "готово", "failed": "ошибка", "interrupted": "прервано",
+                "cancelled": "остановлено"}
+STEP_WORDS = {"pending": "ждёт", "running": "выполняется", "ok": "пройден", "failed": "не пройден",
+              "cancelled": "остановлен"}
 
 
 def register(app: web.Application) -> None:
@@ -49,6 +51,8 @@ def register(app: web.Application) -> None:
     app.router.add_get("/training/jobs/{job}/report", report_page)
     app.router.add_get("/training/jobs/{job}/confusion.png", confusion_picture)
     app.router.add_post("/training/jobs/{job}/activate", activate)
+    app.router.add_post("/training/jobs/{job}/cancel", cancel)
+    app.router.add_post("/api/training/jobs/{job}/cancel", cancel)
     app.router.add_post("/training/rollback", rollback)
     app.router.add_get("/api/training/jobs/{job}", job_api)
     app.router.add_post("/api/training/start", start)
@@ -138,6 +142,20 @@ async def job_page(request: web.Request) -> web.Response:
     if job is None:
         return refuse(request, 404, "Такого задания обучения нет.")
     return render(request, "training/job.html", job=_job_view(job, _jobs(request).log(job["id"], LOG_TAIL)))
+
+
+async def cancel(request: web.Request) -> web.Response:
+    await form(request)
+    trainer = actor(request)
+    job_id = request.match_info["job"]
+    try:
+        await asyncio.to_thread(_jobs(request).cancel, job_id, trainer.login, trainer.display_name, trainer.is_admin)
+    except NotStopped as refused:
+        return refuse(request, 409, str(refused))
+    await audit(request, "wb_train_cancel", subject=job_id)
+    if request.path.startswith("/api/"):
+        return json({"job": job_id, "message": "Обучение останавливается."}, status=202)
+    raise web.HTTPSeeOther(f"/training/jobs/{job_id}")
 
 
 async def job_api(request: web.Request) -> web.Response:

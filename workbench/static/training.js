@@ -37,6 +37,8 @@
       document.getElementById("job-error").hidden = false;
     }
     if (job.report_url) { document.getElementById("job-report").hidden = false; }
+    var cancel = document.getElementById("job-cancel-form");
+    if (cancel && job.status !== "running") { cancel.hidden = true; }
     section.setAttribute("data-status", job.status);
     return job.status === "running";
   }
