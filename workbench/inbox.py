@@ -260,33 +260,34 @@ def misunderstood(engine: Engine, filters: Filters = Filters(), limits: Optional
         if prefix is None:
             return
         in_range.append(ev.sender_id.startswith(prefix, autoescape=True))
-    around = [ev.type_name.in_(_EVENT_TYPES)]
+    # The events of a page of conversations are found by Rasa's sender_id
+    # index. The type and time conditions are written so that no database
+    # can use the (type_name, timestamp) index for them instead: that plan
+    # reads every event of the whole range for each page (measured: 2.5× slower).
+    stamp = ev.timestamp + 0
+    around = [ev.type_name.concat("").in_(_EVENT_TYPES)]
     if since is not None:
-        around.append(ev.timestamp >= since - LOOKBACK_SECONDS)
+        around.append(stamp >= since - LOOKBACK_SECONDS)
     if until is not None:
-        around.append(ev.timestamp < until + LOOKAHEAD_SECONDS)
-    after = ""
-    while True:
+        around.append(stamp < until + LOOKAHEAD_SECONDS)
+    # One range scan for the conversations (ids only: a week of a busy line
+    # is a few thousand strings), then their events page by page.
+    with engine.connect() as conn:
+        senders = sorted(set(conn.execute(select(ev.sender_id).where(and_(*in_range))).scalars()))
+    for start in range(0, len(senders), senders_per_page):
+        page = senders[start:start + senders_per_page]
+        by_sender: Dict[str, List[tuple]] = {}
         with engine.connect() as conn:
-            senders = list(conn.execute(
-                select(ev.sender_id).where(and_(*in_range, ev.sender_id > after))
-                .group_by(ev.sender_id).order_by(ev.sender_id).limit(senders_per_page)).scalars())
-            if not senders:
-                return
             rows = conn.execute(
                 select(ev.sender_id, ev.id, ev.type_name, ev.timestamp, ev.data)
-                .where(and_(ev.sender_id.in_(senders), *around)).order_by(ev.sender_id, ev.id))
-            by_sender: Dict[str, List[tuple]] = {}
+                .where(and_(ev.sender_id.in_(page), *around)).order_by(ev.sender_id, ev.id))
             for sender_id, event_id, type_name, timestamp, data in rows:
                 by_sender.setdefault(sender_id, []).append((event_id, type_name, timestamp, data))
-        for sender_id in senders:
-            for item in _conversation_items(sender_id, by_sender.get(sender_id, ()), limits, since, until):
+        for sender_id in page:
+            for item in _conversation_items(sender_id, by_sender.pop(sender_id, ()), limits, since, until):
                 if filters.intent and item.intent != filters.intent and item.guess != filters.intent:
                     continue
                 yield item
-        after = senders[-1]
-        if len(senders) < senders_per_page:
-            return
 
 
 # --- grouping -------------------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.engine import StoreUnavailable
 from hotline.privacy import mask_free_text
-from workbench import files, inbox, inbox_store, nlu_writer
+from workbench import files, inbox, inbox_store, nlu_writer, review
 from workbench.web import actor, audit, db, form, project_dir, render, tracker_url
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,10 @@ async def _page(request: web.Request, status: int = 200, params=None, **extra) -
         request, "inbox/list.html", status=status, query=query, page=page, empty_store=groups is None,
         unavailable=unavailable, problems=problems, choices=choices, labels=labels,
         entities=nlu_writer.entity_choices(root), channels=inbox.CHANNEL_LABELS, reasons=inbox.REASONS,
-        span_rows=range(1, SPAN_ROWS + 1), notice=_notice(request.query), **extra)
+        span_rows=range(1, SPAN_ROWS + 1), notice=_notice(request.query),
+        # Conversations are named by the review's key, never by the sender id
+        # (a phone gateway may put the caller's number into it).
+        conversation_key=review.conversation_key, **extra)
 
 
 def _notice(params) -> Optional[str]:
