@@ -17,6 +17,7 @@ the held-out evaluation test memory instead of understanding.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from hotline.privacy import MASK, mask_free_text
 from workbench import files
 
 MAX_CHARS = 300
+_WRITING = threading.Lock()
 HELD_OUT = Path("tests") / "nlu_heldout.yml"
 NLU_DIR = Path("data") / "nlu"
 # Rasa reads «[text](entity)» and «[text]{...}» in an example as annotations.
@@ -301,9 +303,10 @@ def add_example(intent: str, text: str, spans: Sequence[Span] = (), root: Path =
     line = annotate(text, spans, (name for name, _ in entity_choices(root)))
     path = target_file(intent, root)
     shown = str(path.relative_to(root))
-    with files.lock_for(path):
-        # Checked under the lock: two trainers labelling the same message
-        # at once get one example and one «already there».
+    # One writer at a time across all NLU files, not only this one: the
+    # duplicate check reads every file, and the same text sent under two
+    # intents at once would otherwise land in two files with two labels.
+    with _WRITING, files.lock_for(path):
         check_new(text, root)
         source, version = files.read(path)
         updated = _insert_example(source, intent, line)

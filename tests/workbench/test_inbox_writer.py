@@ -158,3 +158,20 @@ def test_written_files_pass_rasa_data_validate(project):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert unexpected_warnings(output) == []
+
+
+def test_the_same_message_sent_under_two_labels_at_once_is_written_once(project):
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = "после обновления не открывается раздел с документами"
+
+    def label(intent):
+        try:
+            return add_example(intent, text, root=project).path
+        except LabelRefused as refused:
+            return str(refused)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(label, ["report_tech_issue", "ask_service_info"]))
+    assert sum(r.startswith("data/nlu/") for r in results) == 1
+    assert any("уже есть в обучающих данных" in r for r in results)
