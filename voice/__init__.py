@@ -12,7 +12,7 @@ player       real-time paced playback
 rasa_client  the assistant over HTTP (sender phone_<call uuid>)
 channel      the Rasa input channel «voice» (credentials.yml)
 dialogue     one call: turn-taking, silence, misrecognition, transfer
-audiosocket  the Asterisk AudioSocket server
+audiosocket/ the Asterisk AudioSocket protocol, server and phone process
 loop         python -m voice.loop: microphone or WAV files
 model_download  python -m voice.model_download download|check
 config       settings from the environment

@@ -1,6 +1,6 @@
 """One phone conversation: listening, keypad, talking to the assistant, speaking.
 
-Transport-independent: the AudioSocket server (voice/audiosocket.py) and the
+Transport-independent: the AudioSocket server (voice/audiosocket/) and the
 local loop (voice/loop.py) feed it caller audio frames, keypad digits and
 the hang-up, and give it a function that sends audio frames back.
 

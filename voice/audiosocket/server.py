@@ -1,22 +1,8 @@
-"""Asterisk AudioSocket server: one phone conversation per TCP connection.
+"""The AudioSocket server: one phone conversation per TCP connection.
 
-Protocol (Asterisk ``AudioSocket()`` application, res_audiosocket): every
-message is a 1-byte type, a 2-byte big-endian payload length and the
-payload.
-
-====  =============================================================
-type  payload
-====  =============================================================
-0x00  hang-up (no payload); the server sends it to end the call too
-0x01  call UUID, 16 bytes — always the first message
-0x03  DTMF digit, 1 ASCII byte (``0``–``9``, ``*``, ``#``, ``A``–``D``)
-0x10  audio: signed 16-bit little-endian mono PCM, 8 kHz, 20 ms frames
-0xff  error (Asterisk's code in the payload)
-====  =============================================================
-
-A connection that breaks the protocol — unknown type, a first message that
-is not the UUID, an audio payload longer than ``MAX_AUDIO_PAYLOAD`` or of
-odd length — is answered with a hang-up and closed; other calls go on.
+A connection that breaks the protocol (voice/audiosocket/protocol.py) — a
+first message that is not the UUID among others — is answered with a
+hang-up and closed; other calls go on.
 
 When a call ends from our side, its *disposition* (``operator`` or
 ``hangup``) is kept for ten minutes and served over HTTP
@@ -31,59 +17,26 @@ before any recogniser is spent). Each call holds a recogniser and a share of
 the CPU, so at most ``VOICE_MAX_CALLS`` run at once: a call over the cap
 hears a short busy prompt (``prompts.BUSY``), is hung up and gets the
 disposition ``busy``.
-
-Run: ``python -m voice.audiosocket`` (settings: voice/config.py).
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import ipaddress
 import logging
-import struct
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from voice.audio import PHONE_RATE
+from voice.audiosocket.protocol import (KIND_AUDIO, KIND_DTMF, KIND_ERROR, KIND_HANGUP, KIND_UUID,
+                                        ProtocolError, encode, read_message)
 
-logger = logging.getLogger(__name__)
+# The name the server logged under before it became a package: log filters keep working.
+logger = logging.getLogger("voice.audiosocket")
 
-KIND_HANGUP = 0x00
-KIND_UUID = 0x01
-KIND_DTMF = 0x03
-KIND_AUDIO = 0x10
-KIND_ERROR = 0xFF
-KNOWN_KINDS = {KIND_HANGUP, KIND_UUID, KIND_DTMF, KIND_AUDIO, KIND_ERROR}
-
-MAX_AUDIO_PAYLOAD = 1920  # 120 ms at 8 kHz: Asterisk sends 20 ms (320 bytes)
-MAX_OTHER_PAYLOAD = 64
 FIRST_MESSAGE_TIMEOUT_S = 5.0
 DISPOSITION_TTL_S = 600.0
-
-
-class ProtocolError(Exception):
-    pass
-
-
-def encode(kind: int, payload: bytes = b"") -> bytes:
-    return struct.pack(">BH", kind, len(payload)) + payload
-
-
-async def read_message(reader: asyncio.StreamReader) -> Tuple[int, bytes]:
-    header = await reader.readexactly(3)
-    kind, length = struct.unpack(">BH", header)
-    if kind not in KNOWN_KINDS:
-        raise ProtocolError(f"unknown message type 0x{kind:02x}")
-    limit = MAX_AUDIO_PAYLOAD if kind == KIND_AUDIO else MAX_OTHER_PAYLOAD
-    if length > limit:
-        raise ProtocolError(f"message type 0x{kind:02x} too long: {length} bytes")
-    payload = await reader.readexactly(length) if length else b""
-    if kind == KIND_AUDIO and length % 2:
-        raise ProtocolError("audio payload of odd length")
-    return kind, payload
 
 
 class Dispositions:
@@ -340,103 +293,3 @@ class AudioSocketServer:
                 return
             elif kind == KIND_UUID:
                 raise ProtocolError("a second UUID on the same connection")
-
-
-# --- the service -------------------------------------------------------------------
-
-class VoiceService:
-    """Everything shared by the calls of one process: models, synthesiser, assistant client."""
-
-    def __init__(self, config=None, recognizer_model=None, synthesizer=None, rasa=None,
-                 asr_workers: Optional[int] = None, settings=None) -> None:
-        from voice.config import VoiceConfig
-        from voice.dialogue import DialogueSettings
-        from voice.rasa_client import VoiceRasaClient
-
-        self.config = config or VoiceConfig()
-        self.asr_model = recognizer_model
-        self.rasa = rasa or VoiceRasaClient(self.config.rasa_url, self.config.rasa_channel)
-        self.synth = synthesizer or self._synthesizer()
-        self.executor = ThreadPoolExecutor(max_workers=asr_workers or 2, thread_name_prefix="asr")
-        self.settings = settings or DialogueSettings(no_input_s=self.config.no_input_s,
-                                                     barge_in_ms=self.config.barge_in_ms)
-
-    def _synthesizer(self):
-        from pathlib import Path
-
-        from voice import prompts
-        from voice.tts import AudioCache, Synthesizer, create_engine
-
-        cache = AudioCache(directory=Path(self.config.tts_cache) if self.config.tts_cache else None)
-        synth = Synthesizer(create_engine(self.config.tts), PHONE_RATE, cache)
-        synth.warm(prompts.ALL)
-        return synth
-
-    def session(self, call_id: str, write):
-        from voice.asr import StreamingRecognizer
-        from voice.dialogue import CallSession
-
-        recognizer = None
-        if self.asr_model is not None:
-            recognizer = StreamingRecognizer(self.asr_model, PHONE_RATE,
-                                             end_silence_ms=self.config.end_silence_ms)
-        return CallSession(call_id, self.rasa, self.synth, write, recognizer, self.settings,
-                           asr_executor=self.executor)
-
-
-def load_asr_model(config):
-    from voice.asr import VoskModel
-
-    return VoskModel(config.vosk_model, config.asr_rate)
-
-
-def warm_asr(model, synth, count: int) -> None:
-    """Pool a few recognisers that have decoded speech once (their first utterance is slow)."""
-    if count <= 0:
-        return
-    speech = synth.engine.synthesize("Здравствуйте, я хочу узнать статус заявления. Один два три.")
-    model.warm(speech.at(model.sample_rate).pcm, count)
-
-
-async def serve(config) -> None:
-    from hotline import settings
-
-    service = VoiceService(config, recognizer_model=load_asr_model(config))
-    warm_asr(service.asr_model, service.synth, settings.get("VOICE_ASR_WARM"))
-    from voice import prompts
-
-    server = AudioSocketServer(service.session, config.host, config.port, allowed_peers=config.allowed_peers,
-                               max_calls=config.max_calls, busy_audio=service.synth.speak_all(prompts.BUSY))
-    await server.start()
-    if config.http_port:
-        port = await server.start_http(config.host, config.http_port)
-        logger.info("dispositions on http://%s:%s/calls/<uuid>/disposition", config.host, port)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
-        await service.rasa.close()
-
-
-def main(argv=None) -> None:
-    from voice.config import VoiceConfig
-
-    parser = argparse.ArgumentParser(description="Asterisk AudioSocket server for the hotline assistant")
-    parser.add_argument("--host")
-    parser.add_argument("--port", type=int)
-    parser.add_argument("--http-port", type=int)
-    parser.add_argument("--rasa-url")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = VoiceConfig()
-    for name in ("host", "port", "http_port", "rasa_url"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
-    try:
-        asyncio.run(serve(config))
-    except KeyboardInterrupt:
-        pass
-
-
-if __name__ == "__main__":
-    main()
