@@ -9,9 +9,11 @@ Two sources, because each alone misleads on a shared machine:
 * ``Sampler`` runs py-spy on a Rasa process and tells which component the
   busy samples are in; a component's CPU is the process's CPU times its
   share of busy samples. py-spy reads the target's memory with ptrace
-  rights: it works as root or for one's own children where
-  /proc/sys/kernel/yama/ptrace_scope allows it (0 or 1 for a child). When it
-  cannot attach, the run goes on without the split and says why.
+  rights: as root (or with CAP_SYS_PTRACE), or as the servers' user where
+  /proc/sys/kernel/yama/ptrace_scope is 0 or absent — scope 1 admits only
+  ancestors, and py-spy is the servers' sibling here. When it cannot
+  attach, the run goes on without the split, prints py-spy's error and
+  keeps the per-process figures.
 
 py-spy keeps the samples of threads the OS shows running or runnable
 (TensorFlow's small inference ops run mostly on the calling thread), and
