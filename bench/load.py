@@ -14,7 +14,9 @@ nginx). Every citizen repeats the status-check conversation below under a new
 conversation id each time. Every level is bounded by time and message count;
 only 127.0.0.1 is contacted.
 
-Columns: messages per second, p50/p95/p99 latency, and CPU ms per message —
+Columns: messages per second, p50/p95/p99 latency, the share of status
+checks answered (a row whose dialogue went elsewhere does other work per
+message), and CPU ms per message —
 the CPU time of every server process (from /proc, children included) over the
 level divided by the answered messages, and inside Rasa split by component
 with py-spy (bench/cpu_profile.py). CPU ms per message do not depend on what
@@ -54,6 +56,9 @@ CONVERSATION = [
     "12.03.1985",
     "спасибо",
 ]
+# The demo application's status, answered after the date of birth: a row
+# whose dialogue went elsewhere (a weak model) does different work per message.
+STATUS_TURN, STATUS_ANSWER = 4, "в обработке"
 BENCH_ENV = {"RATE_LIMIT_MESSAGES": "1000000", "MAX_MESSAGE_CHARS": "1000"}
 BROKER = {"event_broker": {"type": "handoff.broker.HandoffEventBroker"}}
 # Issue 13's targets.
@@ -76,18 +81,19 @@ async def run_level(url: str, citizens: int, max_messages: int, seconds: float, 
     latencies: List[float] = []
     errors = 0
     sent = 0
+    status_asked = status_answered = 0
     deadline = time.monotonic() + seconds
     connector = aiohttp.TCPConnector(limit=citizens + 4)
     timeout = aiohttp.ClientTimeout(total=60)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         async def citizen(n: int) -> None:
-            nonlocal errors, sent
+            nonlocal errors, sent, status_asked, status_answered
             loop_no = 0
             while time.monotonic() < deadline and sent < max_messages:
                 sender = f"bench-{tag}-{n}-{loop_no}"
                 loop_no += 1
-                for text in CONVERSATION:
+                for turn, text in enumerate(CONVERSATION):
                     if time.monotonic() >= deadline or sent >= max_messages:
                         return
                     sent += 1
@@ -98,6 +104,10 @@ async def run_level(url: str, citizens: int, max_messages: int, seconds: float, 
                             if reply.status != 200 or not body:
                                 errors += 1
                                 continue
+                            if turn == STATUS_TURN:
+                                status_asked += 1
+                                status_answered += any(STATUS_ANSWER in str(m.get("text") or "").lower()
+                                                       for m in body if isinstance(m, dict))
                     except Exception:  # noqa: BLE001 — counted, the run goes on
                         errors += 1
                         continue
@@ -112,6 +122,7 @@ async def run_level(url: str, citizens: int, max_messages: int, seconds: float, 
         "throughput": len(latencies) / wall if wall else 0.0,
         "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
         "mean": statistics.fmean(ms) if ms else float("nan"),
+        "status_answered": status_answered / status_asked if status_asked else float("nan"),
     }
 
 
@@ -294,14 +305,14 @@ def report(rows: List[Row]) -> None:
     print()
     print("Throughput and latency (the load generator shares the machine's cores):")
     print("| pipeline | profile | citizens | messages | errors | msg/s | p50 ms | p95 ms | p99 ms "
-          "| CPU ms/msg (all servers) | CPU-bound ceiling, msg/s on %d cores |" % CORES)
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| CPU ms/msg (all servers) | CPU-bound ceiling, msg/s on %d cores | status answered |" % CORES)
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         total = r.per_message(sum(r.cpu.values()))
         ceiling = CORES * 1000 / total if total else float("nan")
         print(f"| {r.pipeline} | {r.profile} | {r.citizens} | {r.result['messages']} | {r.result['errors']} | "
               f"{r.result['throughput']:.1f} | {r.result['p50']:.0f} | {r.result['p95']:.0f} | "
-              f"{r.result['p99']:.0f} | {total:.1f} | {ceiling:.0f} |")
+              f"{r.result['p99']:.0f} | {total:.1f} | {ceiling:.0f} | {100 * r.result['status_answered']:.0f} % |")
     print()
     print("CPU ms per message by component (Rasa split by py-spy's busy samples; other processes from /proc):")
     comps = cpu_profile.ORDER
