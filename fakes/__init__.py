@@ -13,6 +13,6 @@ Rasa's HTTP API the operators' console uses).
 Clients and harnesses: widget_citizen.py (the web widget without a
 browser), console_client.py (an operator's session in the console),
 handoff_stack.py (Rasa, action server and console running for real on one
-database), app_thread.py and threaded_server.py (aiohttp servers in a
-thread), waiting.py (wait_until).
+database), app_thread.py (an aiohttp server in a thread: AppThread, and
+ThreadedServer for the platforms' fakes), waiting.py (wait_until).
 """

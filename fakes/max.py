@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-from fakes.threaded_server import ThreadedServer
+from fakes.app_thread import ThreadedServer
 
 TOKEN = "max-test-token-" + secrets.token_hex(16)
 BOT = {"user_id": 900_000_001, "name": "Горячая линия госуслуг", "username": "gosuslugi_hotline_bot",
@@ -106,7 +106,7 @@ class FakeMax(ThreadedServer):
         def _push() -> None:
             self._updates.append(update)
             self._new_update.set()
-        self._loop.call_soon_threadsafe(_push)
+        self.loop.call_soon_threadsafe(_push)
 
     def deliver(self, update: Dict[str, Any], secret: Optional[str] = None, url: Optional[str] = None,
                 timeout: float = 10) -> int:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-from fakes.threaded_server import ThreadedServer
+from fakes.app_thread import ThreadedServer
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Госуслуги — горячая линия",
@@ -108,7 +108,7 @@ class FakeTelegramAPI(ThreadedServer):
         def _push() -> None:
             self._pending.append(update)
             self._new_update.set()
-        self._loop.call_soon_threadsafe(_push)
+        self.loop.call_soon_threadsafe(_push)
 
     def deliver(self, update: Dict[str, Any], secret: Optional[str] = None, timeout: float = 10,
                 url: Optional[str] = None) -> int:
