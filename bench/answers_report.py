@@ -18,8 +18,8 @@ from typing import Any, Dict, Optional
 import yaml
 
 from hotline.answer_text import counts
+from hotline.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CHAT_LIMIT = 80
 
 

@@ -15,8 +15,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from hotline.paths import ROOT
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def count(model: str) -> tuple[Counter, Counter]:

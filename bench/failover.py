@@ -22,10 +22,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from load import BENCH_ENV, CONVERSATION, percentile, warm_up  # noqa: E402
-from hotline.ops.supervisor import ProdConfig, ProdProfile  # noqa: E402
+from hotline.ops.supervisor import ProdConfig, ProdProfile
+from load import BENCH_ENV, CONVERSATION, percentile, warm_up  # the sibling script
 
 
 async def talk(profile: ProdProfile, citizens: int, messages: int, kill_after: float) -> Dict[str, List]:

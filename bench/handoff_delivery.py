@@ -24,10 +24,8 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from fakes.waiting import wait_until  # noqa: E402
-from handoff.wait import percentile  # noqa: E402
+from fakes.waiting import wait_until
+from handoff.wait import percentile
 
 
 def measure(send: Callable[[str], None], arrived: Callable[[str], float], count: int, label: str) -> Dict:

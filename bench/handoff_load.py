@@ -26,7 +26,7 @@ from typing import Dict, List
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
+from hotline.paths import ROOT
 
 PASSWORD = "bench-password-123"
 SECRET = "bench-handoff-secret"

@@ -25,13 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from telegram_latency import compare, user_count, wait_turn_over  # noqa: E402
-from connectors.max.channel import sender_id_for  # noqa: E402
-from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.nlu.training import train  # noqa: E402
-from fakes.max import TOKEN, FakeMax, text_update  # noqa: E402
+from connectors.max.channel import sender_id_for
+from fakes.max import TOKEN, FakeMax, text_update
+from hotline.nlu.training import train
+from hotline.ops.local_servers import LocalServers
+from hotline.paths import ROOT
+from telegram_latency import compare, user_count, wait_turn_over  # the sibling script
 
 SECRET = "bench-max-secret"
 

@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from hotline.paths import ROOT
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
 
 WORK = ROOT / "var" / "bench-nlu"
 # The «small edit»: five new examples of an existing intent.

@@ -28,14 +28,12 @@ import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
-
-ROOT = Path(__file__).resolve().parent.parent
-
-from connectors.telegram.channel import sender_id_for  # noqa: E402
-from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.nlu.training import train  # noqa: E402
-from fakes.telegram import TOKEN, FakeTelegramAPI, text_update  # noqa: E402
-from rest_latency import MESSAGES  # noqa: E402  (the same conversation as the REST bench)
+from connectors.telegram.channel import sender_id_for
+from fakes.telegram import TOKEN, FakeTelegramAPI, text_update
+from hotline.nlu.training import train
+from hotline.ops.local_servers import LocalServers
+from hotline.paths import ROOT
+from rest_latency import MESSAGES  # the same conversation as the REST bench
 
 SECRET = "bench-secret"
 

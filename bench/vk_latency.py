@@ -24,11 +24,9 @@ from typing import Callable, Dict, List
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-
-from hotline.ops.local_servers import LocalServers  # noqa: E402
-from hotline.nlu.training import model_path  # noqa: E402
-from fakes.vk import FakeVK  # noqa: E402
+from fakes.vk import FakeVK
+from hotline.nlu.training import model_path
+from hotline.ops.local_servers import LocalServers
 
 TOKEN, SECRET, CONFIRMATION, GROUP_ID = "vk1.a.bench-token", "bench-secret", "bench-conf", 218_000_002
 

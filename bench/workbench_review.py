@@ -16,14 +16,10 @@ import random
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import create_engine
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from workbench import review  # noqa: E402
+from workbench import review
 
 CHANNELS = ["telegram_", "vk_", "web_", "phone_", "max_"]
 TEXTS = ["как узнать статус заявления", "не могу войти в личный кабинет", "спасибо", "запишите в мфц",

@@ -17,13 +17,10 @@ import argparse
 import shutil
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from hotline.nlu.training import training_seconds_file  # noqa: E402
-from workbench.jobs import Jobs, Workspace, read_json  # noqa: E402
+from hotline.nlu.training import training_seconds_file
+from hotline.paths import ROOT
+from workbench.jobs import Jobs, Workspace, read_json
 
 WORK = ROOT / "var" / "bench-workbench"
 
