@@ -71,3 +71,24 @@ def citizens_write(servers, prefix: str = "journey_") -> Dict[str, str]:
         servers.send(sender, text)
         understood_as[text] = understood(servers, sender)
     return understood_as
+
+
+# --- the inbox in the browser (Playwright pages) ---
+
+def inbox_group(page, text: str):
+    """The inbox group whose text is `text` (as the page shows it, in «»)."""
+    return page.locator("li.inbox-group", has=page.locator("h2.group-text", has_text=f"«{text}»"))
+
+
+def choose_label(page, base: str, text: str, label: str):
+    page.goto(f"{base}/inbox")
+    group = inbox_group(page, text)
+    group.locator("select[name=intent]").select_option(label)
+    return group
+
+
+def label_in_inbox(page, base: str, text: str, label: str) -> None:
+    """Label a group as a trainer does; the group is not offered again."""
+    choose_label(page, base, text, label).locator("button[id^='label-submit-']").click()
+    page.wait_for_selector("#inbox-notice")
+    assert inbox_group(page, text).count() == 0, f"«{text}» still offered after labelling"
