@@ -17,7 +17,7 @@ import copy
 import functools
 import datetime as dt
 import re
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from hotline.entities import SNILS_RE
 
@@ -124,22 +124,39 @@ def mask_event(data: Dict[str, Any], requested_slot: Optional[str] = None, asked
     return data
 
 
-def mask_events(events: Iterable[Dict[str, Any]], requested_slot: Optional[str] = None) -> List[Dict[str, Any]]:
-    """mask_event over a sequence, following the form's requested slot along
-    the way; `requested_slot` is its value before the first event."""
+def mask_events(events: Iterable[Dict[str, Any]], requested_slot: Optional[str] = None,
+                asked: bool = False) -> List[Dict[str, Any]]:
+    """mask_event over a sequence, following the form's requested slot and the
+    bot's personal questions along the way; `requested_slot` and `asked` are
+    their values before the first event (masking_context_after of the events
+    stored before, for a store that masks a conversation in pieces)."""
     out = []
-    asked = False
     for data in events:
         out.append(mask_event(data, requested_slot, asked))
-        if data.get("event") == "bot":
-            asked = asks_for_personal_data(data)
-        elif data.get("event") == "user":
-            asked = False
-        if data.get("event") == "slot" and data.get("name") == "requested_slot":
-            requested_slot = data.get("value")
-        elif data.get("event") == "active_loop" and not data.get("name"):
-            requested_slot = None
+        requested_slot, asked = _context_step(data, requested_slot, asked)
     return out
+
+
+def masking_context_after(events: Iterable[Dict[str, Any]], requested_slot: Optional[str] = None,
+                          asked: bool = False) -> Tuple[Optional[str], bool]:
+    """(requested_slot, asked) after `events`: what masking the next user
+    message depends on from the conversation before it."""
+    for data in events:
+        requested_slot, asked = _context_step(data, requested_slot, asked)
+    return requested_slot, asked
+
+
+def _context_step(data: Dict[str, Any], requested_slot: Optional[str], asked: bool) -> Tuple[Optional[str], bool]:
+    kind = data.get("event")
+    if kind == "bot":
+        asked = asks_for_personal_data(data)
+    elif kind == "user":
+        asked = False
+    if kind == "slot" and data.get("name") == "requested_slot":
+        requested_slot = data.get("value")
+    elif kind == "active_loop" and not data.get("name"):
+        requested_slot = None
+    return requested_slot, asked
 
 
 def asks_for_personal_data(bot_event: Dict[str, Any]) -> bool:

@@ -111,3 +111,34 @@ def test_a_message_reads_the_conversation_once_and_writes_once(tmp_path, domain,
         assert turn == ["SELECT", "INSERT"], turn
     # Rasa's own save reads the conversation twice more: the broker's diff and the row count.
     assert all(turn.count("SELECT") == 3 for turn in rasa[1:]), rasa
+
+
+def test_a_reply_to_a_personal_question_asked_in_the_message_before_is_stored_masked(tmp_path, domain, monkeypatch):
+    """The bot asks for the date of birth (utter_ask_birth_date, no form
+    open); the citizen answers in the next message, which the store saves
+    on its own: the answer is masked whole there too, as in Rasa's save."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from hotline.rasa.tracker_store import MaskingSQLTrackerStore
+
+    answer = "родилась в восемьдесят пятом, двенадцатого марта"
+    turns = [
+        [ActionExecuted("action_listen"), _user("хочу проверить заявление", "check_status"),
+         BotUttered("Напишите дату рождения", metadata={"utter_action": "utter_ask_birth_date"}),
+         ActionExecuted("action_listen")],
+        [_user(answer, "inform"), BotUttered("Спасибо"), ActionExecuted("action_listen")],
+    ]
+    rows = {}
+    for fast in (True, False):
+        monkeypatch.setenv("HOTLINE_FAST_TRACKER_STORE", "1" if fast else "0")
+        db = tmp_path / f"asked-{fast}.db"
+        store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(db))
+        for turn in turns:
+            tracker = asyncio.run(store.retrieve("citizen-2")) or store.init_tracker("citizen-2")
+            for e in turn:
+                tracker.update(e, domain)
+            asyncio.run(store.save(tracker))
+        rows[fast] = [_untimed(json.loads(r[0])) for r in sqlite3.connect(db).execute("SELECT data FROM events ORDER BY id")]
+    assert rows[True] == rows[False]
+    stored = json.dumps(rows[True], ensure_ascii=False)
+    assert "марта" not in stored and "двенадцатого" not in stored

@@ -31,14 +31,14 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from hotline import settings
-from hotline.privacy import mask_events
+from hotline.privacy import mask_events, masking_context_after
 from hotline.rasa.version_guard import require_rasa
 
 # Overrides SQLTrackerStore's _retrieve, save, stream_events and
@@ -47,7 +47,6 @@ require_rasa(__name__)
 
 logger = logging.getLogger(__name__)
 
-REQUESTED_SLOT = "requested_slot"
 _MARK = "_hotline_stored"
 
 
@@ -58,22 +57,12 @@ class StoredMark:
     count: int  # events of tracker.events[:count] are stored
     last: Optional[Event]  # tracker.events[count - 1], to notice a replaced event list
     requested_slot: Optional[str]  # the form's open question after them (for masking)
+    asked: bool  # the bot's last message after them asked for personal data (for masking)
 
 
-def requested_slot_after(events: Iterable[Any], requested_slot: Optional[str] = None) -> Optional[str]:
-    """The form's open question after ``events`` (Event objects), following
-    the same two events hotline.privacy.mask_events follows in dicts."""
-    for event in events:
-        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
-            requested_slot = event.value
-        elif isinstance(event, ActiveLoop) and not event.name:
-            requested_slot = None
-    return requested_slot
-
-
-def _mark(tracker: DialogueStateTracker, requested_slot: Optional[str]) -> None:
+def _mark(tracker: DialogueStateTracker, context: Tuple[Optional[str], bool]) -> None:
     events = tracker.events
-    setattr(tracker, _MARK, StoredMark(len(events), events[-1] if events else None, requested_slot))
+    setattr(tracker, _MARK, StoredMark(len(events), events[-1] if events else None, *context))
 
 
 def _valid_mark(tracker: DialogueStateTracker) -> Optional[StoredMark]:
@@ -146,7 +135,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # Only the latest session is what save() compares against; a tracker
         # cut by max_event_history no longer lines up with the rows.
         if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
-            _mark(tracker, requested_slot_after(tracker.events))
+            _mark(tracker, masking_context_after(events))  # stored rows keep what the context needs
         return tracker
 
     # --- write --------------------------------------------------------------------
@@ -164,21 +153,26 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if mark is None and not tracker.events and self._fast:
             # Rasa saves the empty tracker it creates when the read found no
             # conversation: nothing to write or publish, and nothing stored.
-            _mark(tracker, None)
+            _mark(tracker, (None, False))
             return
         if mark is None:
             await super().save(tracker)  # counts rows and masks the whole session (_additional_events)
-            _mark(tracker, requested_slot_after(tracker.events))
+            _mark(tracker, masking_context_after(event.as_dict() for event in tracker.events))
             return
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, mark.count, None))
+        # A reply can come a message after the question it answers (the form's
+        # requested slot, or an utter_ask_* outside a form): carry that
+        # context from the events already stored instead of starting afresh.
+        context = (mark.requested_slot, mark.asked)
+        new_dicts = [event.as_dict() for event in new_events]
         if new_events:
-            masked = mask_events([event.as_dict() for event in new_events], mark.requested_slot)
+            masked = mask_events(new_dicts, *context)
             with self.session_scope() as session:
                 # One multi-row INSERT instead of the ORM's one per event.
                 session.execute(self.SQLEvent.__table__.insert(), list(self._rows(tracker.sender_id, masked)))
                 session.commit()
-        _mark(tracker, requested_slot_after(new_events, mark.requested_slot))
+        _mark(tracker, masking_context_after(new_dicts, *context))
 
     @staticmethod
     def _rows(sender_id: str, masked: List[dict]) -> Iterator[Dict[str, Any]]:
