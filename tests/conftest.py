@@ -72,6 +72,20 @@ def servers(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
     running.stop()
 
 
+@pytest.fixture
+def browser():
+    """Headless Chromium (the Debian package) driven by Playwright: the
+    console's, the widget's and the workbench's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.a11y.axe import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 # --- action test helpers (the rasa-sdk objects the action server builds) ---
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 import pytest
 
 from connectors.webchat.serve import serve_in_thread
-from tests.a11y.axe import CHROMIUM_ARGS, assert_accessible, browser_context, chromium_path
+from tests.a11y.axe import assert_accessible, browser_context
 
 HOST = "hotline-webchat"
 
@@ -38,41 +38,39 @@ def mock_rasa(page) -> List[Any]:
 
 
 @pytest.mark.timeout(120)
-def test_widget_passes_wcag_21_aa():
-    from playwright.sync_api import expect, sync_playwright
+def test_widget_passes_wcag_21_aa(browser):
+    from playwright.sync_api import expect
 
     server = serve_in_thread(0, rasa_url="http://mock-rasa.test")
+    context = browser_context(browser)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            context = browser_context(browser)
-            page = context.new_page()
-            sockets = mock_rasa(page)
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            widget = page.locator(HOST)
-            expect(widget.locator(".launcher")).to_be_visible()
-            assert_accessible(page, "widget: closed, on the portal page")
+        page = context.new_page()
+        sockets = mock_rasa(page)
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        widget = page.locator(HOST)
+        expect(widget.locator(".launcher")).to_be_visible()
+        assert_accessible(page, "widget: closed, on the portal page")
 
-            widget.locator(".launcher").click()
-            expect(widget.locator(".status")).to_have_text("На связи")
-            widget.locator("textarea").fill("привет")
-            page.keyboard.press("Enter")
-            expect(widget.locator(".typing")).to_be_visible()
-            assert_accessible(page, "widget: open, the bot typing")
+        widget.locator(".launcher").click()
+        expect(widget.locator(".status")).to_have_text("На связи")
+        widget.locator("textarea").fill("привет")
+        page.keyboard.press("Enter")
+        expect(widget.locator(".typing")).to_be_visible()
+        assert_accessible(page, "widget: open, the bot typing")
 
-            def bot(message: Dict[str, Any]) -> None:
-                sockets[-1].send("42" + json.dumps(["bot_uttered", message], ensure_ascii=False))
+        def bot(message: Dict[str, Any]) -> None:
+            sockets[-1].send("42" + json.dumps(["bot_uttered", message], ensure_ascii=False))
 
-            bot({"text": "Здравствуйте! Я помощник горячей линии.\n• статус заявления\n• частые вопросы",
-                 "quick_replies": [{"content_type": "text", "title": "Статус заявления", "payload": "/check_status"},
-                                   {"content_type": "text", "title": "Об услугах", "payload": "/services"}]})
-            bot({"text": "Портал", "buttons": [{"title": "Открыть портал", "payload": "https://www.gosuslugi.ru"}]})
-            expect(widget.locator(".msg.bot")).to_have_count(2)
-            assert_accessible(page, "widget: open, a conversation")
-            for switch in ("Высокий контраст", "Крупный шрифт"):
-                widget.get_by_role("button", name=re.compile(switch)).click()
-                assert_accessible(page, f"widget: {switch.lower()}")
-            browser.close()
+        bot({"text": "Здравствуйте! Я помощник горячей линии.\n• статус заявления\n• частые вопросы",
+             "quick_replies": [{"content_type": "text", "title": "Статус заявления", "payload": "/check_status"},
+                               {"content_type": "text", "title": "Об услугах", "payload": "/services"}]})
+        bot({"text": "Портал", "buttons": [{"title": "Открыть портал", "payload": "https://www.gosuslugi.ru"}]})
+        expect(widget.locator(".msg.bot")).to_have_count(2)
+        assert_accessible(page, "widget: open, a conversation")
+        for switch in ("Высокий контраст", "Крупный шрифт"):
+            widget.get_by_role("button", name=re.compile(switch)).click()
+            assert_accessible(page, f"widget: {switch.lower()}")
     finally:
+        context.close()
         server.shutdown()
         server.server_close()

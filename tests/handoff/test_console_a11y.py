@@ -8,19 +8,9 @@ from __future__ import annotations
 import pytest
 
 from handoff import repository as repo
-from tests.a11y.axe import CHROMIUM_ARGS, Audit, browser_context, chromium_path
+from tests.a11y.axe import Audit, browser_context
 
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page, base: str, login: str) -> None:

@@ -122,16 +122,3 @@ def seeded_tracker(request, tmp_path_factory):
     engine = create_engine(url, future=True)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    """Headless Chromium (the Debian package) driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.a11y.axe import CHROMIUM_ARGS, chromium_path
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
