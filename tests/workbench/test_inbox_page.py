@@ -156,7 +156,7 @@ def test_posts_need_the_csrf_token(trainer):
 
 def test_an_empty_tracker_store_is_said_plainly(signed_in):
     page = signed_in("trainer").get("/inbox")
-    assert page.status_code == 200 and "пока нет ни одного сообщения" in page.text
+    assert page.status_code == 200 and "Разговоров пока нет:" in page.text
 
 
 def test_labelling_every_group_as_shown_writes_no_personal_data(trainer, seeded):

@@ -7,29 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from workbench import files, review, stories, tags
+from workbench import files, review, stories, tags, tracker
 from workbench.web import actor, audit, db, form, project_dir, project_file, refuse, render, tracker_url
 
-_engines: Dict[str, Engine] = {}
-_engines_lock = threading.Lock()
 TRACKER_DOWN = ("Хранилище разговоров (tracker store) недоступно; попробуйте позже или обратитесь к "
                 "администратору.")
+NO_SUCH_CONVERSATION = "Такого разговора нет (возможно, его уже удалили по сроку хранения)."
 
 
-def _engine(url: str) -> Engine:
-    with _engines_lock:
-        if url not in _engines:
-            _engines[url] = create_engine(url, future=True, pool_pre_ping=True)
-        return _engines[url]
+def _list(url: str, filters: review.Filters, page_no: int) -> Optional[review.Page]:
+    """A page of conversations, or None while Rasa has not created its table."""
+    if not tracker.has_conversations_table(url):
+        return None
+    return review.list_conversations(tracker.engine(url), filters, page_no)
+
+
+def _transcript(url: str, key: str) -> Optional[review.Transcript]:
+    """The conversation, or None (also while Rasa has not created its table)."""
+    if not tracker.has_conversations_table(url):
+        return None
+    return review.transcript(tracker.engine(url), key)
 
 
 def _date(value: str, end: bool = False) -> Optional[dt.datetime]:
@@ -61,16 +64,19 @@ async def list_page(request: web.Request) -> web.Response:
     tag = " ".join(q.get("tag", "").split()).lower()
     tagged = await db(request, tags.keys_with_tag, tag) if tag else None
     try:
-        page = await asyncio.to_thread(review.list_conversations, _engine(tracker_url(request)),
-                                       _filters(q, tagged), page_no)
+        page = await asyncio.to_thread(_list, tracker_url(request), _filters(q, tagged), page_no)
     except SQLAlchemyError:
         return refuse(request, 503, TRACKER_DOWN)
+    empty = page is None
+    if empty:
+        page = review.Page(items=[], total=0, page=1, per_page=review.PER_PAGE)
     found = await db(request, tags.tags_of, [item.key for item in page.items])
     for item in page.items:
         item.tags = found.get(item.key, [])
     keep = {k: v for k, v in q.items() if k != "page" and v}
     known = await db(request, tags.all_tags)
     return render(request, "conversations/list.html", page=page, q=q, channels=review.CHANNEL_LABELS, known_tags=known,
+                  no_conversations=tracker.NO_CONVERSATIONS if empty else None,
                   page_url=lambda n: "/conversations?" + urlencode({**keep, "page": n}))
 
 
@@ -87,11 +93,11 @@ def _story_files(request: web.Request):
 async def _transcript_page(request: web.Request, status: int = 200, **context: Any) -> web.Response:
     key = request.match_info["key"]
     try:
-        transcript = await asyncio.to_thread(review.transcript, _engine(tracker_url(request)), key)
+        transcript = await asyncio.to_thread(_transcript, tracker_url(request), key)
     except SQLAlchemyError:
         return refuse(request, 503, TRACKER_DOWN)
     if transcript is None:
-        return refuse(request, 404, "Такого разговора нет (возможно, его уже удалили по сроку хранения).")
+        return refuse(request, 404, NO_SUCH_CONVERSATION)
     sessions = transcript.sessions or [0]
     try:
         session = int(context.pop("session", None) or request.query.get("session", sessions[-1]))
@@ -156,9 +162,12 @@ async def save_story(request: web.Request) -> web.Response:
     async def refused(message: str, status: int = 400) -> web.Response:
         return await _transcript_page(request, status=status, story_error=message, session=session, chosen=chosen)
 
-    transcript = await asyncio.to_thread(review.transcript, _engine(tracker_url(request)), key)
+    try:
+        transcript = await asyncio.to_thread(_transcript, tracker_url(request), key)
+    except SQLAlchemyError:
+        return refuse(request, 503, TRACKER_DOWN)
     if transcript is None:
-        return refuse(request, 404, "Такого разговора нет (возможно, его уже удалили по сроку хранения).")
+        return refuse(request, 404, NO_SUCH_CONVERSATION)
     test_story = data.get("kind") != "training"
     try:
         if test_story:

@@ -18,17 +18,16 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import create_engine, func, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db.engine import StoreUnavailable
 from hotline.privacy import mask_free_text
-from workbench import files, inbox, inbox_store, nlu_writer, review
+from workbench import files, inbox, inbox_store, nlu_writer, review, tracker
 from workbench.web import actor, audit, db, form, project_dir, render, tracker_url
 
 log = logging.getLogger(__name__)
@@ -39,18 +38,19 @@ SPAN_ROWS = 2
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _GROUP_ID = re.compile(r"^[0-9a-f]{32}$")
 
-_engines: Dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+_results_lock = threading.Lock()
+# Tracker URLs whose events table has the inbox's index (tried once each).
+_indexed: Set[str] = set()
 
 
-def _tracker_engine(url: str) -> Engine:
-    """One pooled engine per tracker URL; hide_parameters keeps bound values
-    (conversation ids, prefixes) out of error messages."""
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = _engines[url] = create_engine(url, future=True, hide_parameters=True)
-        return engine
+def _ensure_index(url: str) -> None:
+    """The inbox's index, once per URL: at start, or when Rasa has created
+    the table since (a fresh deployment, the workbench started first)."""
+    with _results_lock:
+        if url in _indexed:
+            return
+        _indexed.add(url)
+    inbox.ensure_timestamp_index(tracker.engine(url))
 
 
 @dataclass
@@ -114,19 +114,20 @@ _RESULTS_KEPT = 8
 
 def _load_groups(url: str, filters: inbox.Filters, hidden: Dict[str, dt.datetime]) -> Optional[List[inbox.Group]]:
     """The groups, or None when the tracker store has no conversations yet."""
-    engine = _tracker_engine(url)
-    if not inspect(engine).has_table("events"):
+    if not tracker.has_conversations_table(url):
         return None
+    _ensure_index(url)
+    engine = tracker.engine(url)
     with engine.connect() as conn:
         newest = conn.execute(select(func.max(inbox.events_table.c.id))).scalar_one()
     key = (url, filters)
-    with _engines_lock:
+    with _results_lock:
         cached = _results.get(key)
     if cached is not None and cached[0] == newest:
         items = cached[1]
     else:
         items = list(inbox.misunderstood(engine, filters))
-        with _engines_lock:
+        with _results_lock:
             _results[key] = (newest, items)
             _results.move_to_end(key)
             while len(_results) > _RESULTS_KEPT:
@@ -151,6 +152,7 @@ async def _page(request: web.Request, status: int = 200, params=None, **extra) -
     page = inbox.paginate(groups or [], query.page, PER_PAGE)
     return render(
         request, "inbox/list.html", status=status, query=query, page=page, empty_store=groups is None,
+        no_conversations=tracker.NO_CONVERSATIONS,
         unavailable=unavailable, problems=problems, choices=choices, labels=labels,
         entities=nlu_writer.entity_choices(root), channels=inbox.CHANNEL_LABELS, reasons=inbox.REASONS,
         span_rows=range(1, SPAN_ROWS + 1), notice=_notice(request.query),
@@ -247,9 +249,8 @@ async def _index_tracker(app: web.Application) -> None:
 
     def ensure() -> None:
         try:
-            engine = _tracker_engine(url)
-            if inspect(engine).has_table("events"):
-                inbox.ensure_timestamp_index(engine)
+            if tracker.has_conversations_table(url):
+                _ensure_index(url)
         except SQLAlchemyError as exc:
             log.warning("inbox: tracker store not reachable at start (%s)", type(exc).__name__)
 
