@@ -94,6 +94,8 @@ _declare("WORKBENCH_HOST", str, "127.0.0.1", "the trainers' workbench address (l
 _declare("WORKBENCH_PORT", int, 5078, "the trainers' workbench port")
 _declare("WORKBENCH_PROJECT_DIR", str, "",
          "the project copy whose data/, domain.yml and tests/ the workbench edits (default: this repository)")
+_declare("WORKBENCH_KEEP_MODELS", int, 5,
+         "candidate models the workbench keeps in var/workbench/models besides the active and the previous one")
 # Production supervisor (hotline.ops.supervisor)
 _declare("PROD_DIR", str, "", "the production profile's working directory (default var/prod)")
 _declare("RASA_INSTANCES", int, 2, "Rasa instances of the production profile")

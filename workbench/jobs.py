@@ -329,8 +329,12 @@ class Cancelled(Exception):
 
 class Runner:
     def __init__(self, ws: Workspace, job_id: str,
-                 activation: Optional["Activation"] = None) -> None:
+                 activation: Optional["Activation"] = None, keep_models: Optional[int] = None) -> None:
+        from hotline import settings
+
         self.ws = ws
+        self.keep_models = settings.get("WORKBENCH_KEEP_MODELS") if keep_models is None else keep_models
+        self.running_model: Optional[str] = None
         self.job_dir = ws.job_dir(job_id)
         self.path = self.job_dir / "job.json"
         self.job = read_json(self.path)
@@ -358,6 +362,27 @@ class Runner:
             log.write(self.clean(line) + "\n")
 
     def run(self) -> Dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            self.prune()
+
+    def prune(self) -> None:
+        """Old candidates go when a job ends, however it ended (workbench/pruning.py)."""
+        from workbench.pruning import protected_names, prune_models
+
+        try:
+            protected = protected_names(read_json(self.ws.state / "activation.json"),
+                                        [self.running_model, self.job.get("model")])
+            deleted = prune_models(self.ws.models, self.keep_models, protected)
+        except Exception as error:  # noqa: BLE001 — housekeeping never changes the job's outcome
+            self.say(f"Старые модели не удалены: {type(error).__name__}.")
+            return
+        if deleted:
+            self.say(f"Удалены старые модели-кандидаты ({len(deleted)}): {', '.join(deleted)}. Хранятся "
+                     f"{self.keep_models} новейших, активная и предыдущая (для отката).")
+
+    def _run(self) -> Dict[str, Any]:
         steps = {"validate": self.validate, "train": self.train, "nlu": self.nlu, "stories": self.stories}
         started_job = time.monotonic()
         for number, step in enumerate(self.job["steps"], 1):
@@ -481,6 +506,7 @@ class Runner:
         except Exception as error:  # noqa: BLE001 — the comparison is optional
             self.say(f"Сервер Rasa не ответил: {mask_line(str(error))[:300]}")
             return None, None
+        self.running_model = name or None
         return name or None, self.activation.locate(name)
 
     def new_examples(self, running_name: Optional[str]) -> Path:
