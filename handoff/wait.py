@@ -87,6 +87,15 @@ def wait_words(seconds: Optional[float]) -> str:
     return duration_words(seconds, "genitive")
 
 
+def short_duration(seconds: Optional[float]) -> str:
+    """A table cell on its own, as the queue page's script writes it when it
+    refreshes: «5 мин», «1 ч 30 мин» (no case to agree with, unlike «около …»)."""
+    minutes = max(1, math.ceil((seconds or 0) / 60))
+    if minutes >= 60:
+        return f"{minutes // 60} ч {minutes % 60} мин"
+    return f"{minutes} мин"
+
+
 def should_tell_again(told_seconds: Optional[int], new_seconds: int, threshold_seconds: float) -> bool:
     """A citizen hears again when the wait grew noticeably: by the threshold
     and by half of what he was told."""

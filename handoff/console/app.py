@@ -36,7 +36,7 @@ from handoff.console import admin_pages
 from handoff.web.peers import parse_networks
 from handoff.rasa_client import RasaApiClient
 from handoff.service import Actor, DeliveryFailed, HandoffService, Refused
-from handoff.wait import estimate_wait_seconds, wait_words
+from handoff.wait import estimate_wait_seconds, short_duration, wait_words
 from handoff.web import login as login_routes
 from handoff.web.security import (GUARD_KEY, PROXIES_KEY, SETTINGS_KEY, TEMPLATES_KEY, URL_KEY, Guard,
                                   authenticate, client, db, is_api, payload, refusal, security_headers, templates)
@@ -67,6 +67,7 @@ def _local_time(value: Any, schedule_tz: Any = None) -> str:
 def _templates() -> jinja2.Environment:
     env = templates(HERE / "templates")
     env.filters["wait"] = wait_words
+    env.filters["waited"] = short_duration
     env.globals.update(STATUS_WORDS=STATUS_WORDS, REASON_WORDS=REASON_WORDS, CHANNEL_WORDS=CHANNEL_WORDS,
                        role_words=role_words)
     return env

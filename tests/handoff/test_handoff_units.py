@@ -10,7 +10,7 @@ import pytest
 from handoff.hours import Schedule, ScheduleError
 from handoff.texts import duration_accusative
 from handoff.wait import (QueueState, estimate_wait_seconds, mean_handling_seconds, percentile, should_tell_again,
-                          wait_words)
+                          short_duration, wait_words)
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -67,6 +67,14 @@ def test_citizen_hears_again_only_when_the_wait_really_grew():
     (3600, "1 часа"), (5400, "1 часа 30 минут"), (2 * 3600 + 60, "2 часов 10 минут")])
 def test_wait_words_are_russian_genitive(seconds, words):
     assert wait_words(seconds) == words
+
+
+@pytest.mark.parametrize("seconds,words", [(0, "1 мин"), (61, "2 мин"), (3599, "1 ч 0 мин"),
+                                           (5400, "1 ч 30 мин")])
+def test_the_queue_cell_shows_the_wait_as_its_script_does(seconds, words):
+    # The page is rendered on the server and refreshed by console.js's minutes():
+    # one format for both, never a genitive «1 минуты» standing alone.
+    assert short_duration(seconds) == words
 
 
 @pytest.mark.parametrize("seconds,words", [(60, "1 минуту"), (180, "3 минуты"), (300, "5 минут"),
