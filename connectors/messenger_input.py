@@ -25,7 +25,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.telegram.config import get_logger, same_secret
+from connectors.messenger_config import same_secret
+from connectors.telegram.config import get_logger
 from connectors.typing_indicator import TypingIndicator
 from hotline import texts
 

@@ -7,21 +7,17 @@ the channel stays registered but disabled, so `make run` works without a bot.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, Mapping, Optional
+from dataclasses import dataclass, field
+from typing import Dict
 
-from hotline import settings
+from connectors.messenger_config import MessengerSettings, as_bool, mask_secrets
 
 DEFAULT_API_URL = "https://api.telegram.org"
 # The update kinds the channel handles; setWebhook and getUpdates ask for these only.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-_SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_TOKEN_IN_TEXT = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 _ENV = {
     "token": "TELEGRAM_TOKEN",
@@ -31,34 +27,8 @@ _ENV = {
 }
 
 
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on", "да")
-    return bool(value)
-
-
-def read_fields(cls: Any, credentials: Optional[Mapping[str, Any]], env: Optional[Mapping[str, str]],
-                env_names: Mapping[str, str], kinds: Mapping[str, Callable[[Any], Any]]) -> Dict[str, Any]:
-    """A messenger channel's settings dataclass values: a credentials-file
-    value wins (converted by `kinds`, strings stripped), else the catalogued
-    environment variable (`env_names`, typed by hotline.settings, whose
-    defaults are the dataclass's: tests/test_settings.py)."""
-    credentials = dict(credentials or {})
-    values: Dict[str, Any] = {}
-    for f in fields(cls):
-        if credentials.get(f.name) not in (None, ""):
-            value = credentials[f.name]
-            if f.name in kinds:
-                values[f.name] = kinds[f.name](value)
-            else:
-                values[f.name] = str(value).strip() if f.name in env_names else value
-        elif f.name in env_names:
-            values[f.name] = settings.get(env_names[f.name], env)
-    return values
-
-
 @dataclass(frozen=True)
-class TelegramSettings:
+class TelegramSettings(MessengerSettings):
     token: str = ""
     api_url: str = DEFAULT_API_URL
     # Public HTTPS URL of Rasa's /webhooks/telegram/webhook; when set, the
@@ -76,57 +46,14 @@ class TelegramSettings:
     # "/start" and "/help" arrive as commands; they open the greeting.
     commands: Dict[str, str] = field(default_factory=lambda: {"start": "/greet", "help": "/greet"})
 
-    @classmethod
-    def load(cls, credentials: Optional[Mapping[str, Any]] = None,
-             env: Optional[Mapping[str, str]] = None) -> "TelegramSettings":
-        """Credentials-file values win; secrets and URLs normally come from the environment."""
-        settings = cls(**read_fields(cls, credentials, env, _ENV, {
-            "private_only": _as_bool, "remove_keyboard_after_press": _as_bool,
-            "max_send_attempts": int, "max_concurrent_updates": int,
-            "max_retry_after": float, "request_timeout": float}))
-        if settings.webhook_secret and not _SECRET_CHARS.match(settings.webhook_secret):
-            raise ValueError("TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only "
-                             "(Telegram's rule for secret_token)")
-        return settings
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.token)
-
-    @property
-    def secret(self) -> str:
-        """The X-Telegram-Bot-Api-Secret-Token value.
-
-        TELEGRAM_WEBHOOK_SECRET if set; otherwise derived from the token, so the
-        webhook is never open and the polling process (which has the same
-        token) knows the same secret without another variable.
-        """
-        if self.webhook_secret:
-            return self.webhook_secret
-        if not self.token:
-            return ""
-        return hmac.new(self.token.encode(), b"gov-hotline telegram webhook secret",
-                        hashlib.sha256).hexdigest()
-
-    def mask(self, text: str) -> str:
-        return mask_secrets(text, self.token, self.secret)
-
-
-def mask_secrets(text: str, *secrets: str) -> str:
-    """Text with bot tokens and the given secrets replaced by '***'."""
-    text = str(text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _TOKEN_IN_TEXT.sub("***", text)
-
-
-def same_secret(given: str, expected: str) -> bool:
-    """A webhook's secret header against ours; never true when either is empty.
-    Digests of equal length: the time taken reveals nothing, not even the length."""
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())
+    ENV_NAMES = _ENV
+    KINDS = {"private_only": as_bool, "remove_keyboard_after_press": as_bool,
+             "max_send_attempts": int, "max_concurrent_updates": int,
+             "max_retry_after": float, "request_timeout": float}
+    SECRET_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+    SECRET_RULE = ("TELEGRAM_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and - only "
+                   "(Telegram's rule for secret_token)")
+    SECRET_SALT = b"gov-hotline telegram webhook secret"
 
 
 class MaskSecretsFilter(logging.Filter):

@@ -22,10 +22,11 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from connectors.messenger_config import mask_secrets
 from connectors.telegram import texts
 from connectors.telegram.channel import TelegramInput, chat_id_from, send_text_to, sender_id_for
 from connectors.telegram.client import TelegramClient
-from connectors.telegram.config import TelegramSettings, mask_secrets
+from connectors.telegram.config import TelegramSettings
 from connectors.telegram.formatting import (MAX_CALLBACK_DATA_BYTES, PayloadStore, build_keyboard, payload_key,
                                             split_text, utf16_len)
 from hotline.ops import local_servers
