@@ -86,6 +86,20 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture
+def fake_rasa():
+    """A fake Rasa server on a free port, speaking the HTTP API the operators'
+    console uses (trackers, events, trigger_intent, deliveries); `.fake` is the fake
+    itself, to read what reached it or make a delivery fail."""
+    from tests.handoff.handoff_helpers import SECRET, AppThread, FakeRasa
+
+    fake = FakeRasa(SECRET)
+    thread = AppThread(fake.app)
+    thread.fake = fake  # type: ignore[attr-defined]
+    yield thread
+    thread.stop()
+
+
 # --- action test helpers (the rasa-sdk objects the action server builds) ---
 
 @pytest.fixture

@@ -1,12 +1,12 @@
-"""Fixtures of the handoff tests: a migrated database, operators, a fake Rasa
-server and a running console."""
+"""Fixtures of the handoff tests: a migrated database, operators and a running
+console (talking to the fake Rasa of tests/conftest.py)."""
 from __future__ import annotations
 
 from typing import Callable, Iterator
 
 import pytest
 
-from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings
+from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, handoff_settings
 
 PASSWORD = "correct-horse-battery"
 
@@ -42,15 +42,6 @@ def make_operator(db_url) -> Callable:
                             telegram_user_id=telegram_id, via="cli", url=db_url)
 
     return _make
-
-
-@pytest.fixture
-def fake_rasa() -> Iterator[AppThread]:
-    fake = FakeRasa(SECRET)
-    thread = AppThread(fake.app)
-    thread.fake = fake  # type: ignore[attr-defined]
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, FakeRasa, handoff_settings
+from tests.handoff.handoff_helpers import SECRET, AppThread, ConsoleClient, handoff_settings
 
 PASSWORD = "correct-horse-battery"
 ADMIN_ADDRESS = "127.0.0.1"
@@ -55,15 +55,6 @@ def db_url(tmp_path) -> Iterator[str]:
     add_operator("boris", "Борис", PASSWORD, via="cli", url=url)
     yield url
     dispose_engine(url)
-
-
-@pytest.fixture
-def fake_rasa() -> Iterator[AppThread]:
-    fake = FakeRasa(SECRET)
-    thread = AppThread(fake.app)
-    thread.fake = fake  # type: ignore[attr-defined]
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture

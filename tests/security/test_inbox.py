@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from typing import Dict, Iterator, List
 
 import pytest
 import requests
+
+from hotline.ops.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TG_SECRET = "inbox-test-secret"
@@ -56,18 +57,12 @@ SERVER = textwrap.dedent('''
 ''')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Channel:
     def __init__(self, name: str, workdir: Path) -> None:
         self.name = name
         self.workdir = workdir
         self.processed = workdir / "processed.jsonl"
-        dead_api = f"http://127.0.0.1:{_free_port()}"
+        dead_api = f"http://127.0.0.1:{free_port()}"
         self.env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{workdir / 'store.db'}",
@@ -80,7 +75,7 @@ class Channel:
         self.procs: List[subprocess.Popen] = []
 
     def start(self, die: bool = False) -> "tuple[subprocess.Popen, str]":
-        port = _free_port()
+        port = free_port()
         log = open(self.workdir / f"channel-{len(self.procs)}.log", "w")
         proc = subprocess.Popen([sys.executable, "-c", SERVER, self.name, str(port), str(self.processed),
                                  "1" if die else "0"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
