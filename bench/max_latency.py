@@ -16,10 +16,6 @@ Added latency = MAX minus REST for the same message (paired p50 and p95).
 """
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +25,8 @@ from connectors.max.channel import sender_id_for
 from fakes.max import TOKEN, FakeMax, text_update
 from hotline.nlu.training import train
 from hotline.ops.local_servers import LocalServers
-from hotline.paths import ROOT
-from telegram_latency import compare, user_count, wait_turn_over  # the sibling script
+from telegram_latency import (poller_vs_webhook, run_from_command_line, user_count,  # the sibling script
+                              wait_turn_over)
 
 SECRET = "bench-max-secret"
 
@@ -56,30 +52,18 @@ def main(count: int = 50, model: Optional[Path] = None) -> int:
                "DATABASE_URL": f"sqlite:///{workdir / 'hotline.db'}"}
         servers = LocalServers(workdir, model, extra_env=env, credentials=credentials)
         webhook_url = f"{servers.url}/webhooks/max/webhook"
-        poller = subprocess.Popen(
-            [sys.executable, "-m", "connectors.max.polling", "--timeout", "25"], cwd=ROOT,
-            env={**os.environ, **env, "MAX_FORWARD_URL": webhook_url, "MAX_MARKER_FILE": str(workdir / "marker")},
-            stdout=open(workdir / "poller.log", "w"), stderr=subprocess.STDOUT)
-        try:
-            # (queued updates wait for the poller: the warm-up round covers its start)
-            def by_webhook(update: dict) -> int:
-                return fake.deliver(update, secret=SECRET, url=webhook_url)
 
-            compare(servers, count, "MAX", "first POST /messages at the Bot API",
-                    lambda conversation, text: max_turn(servers, fake, 81_100_000 + conversation, text,
-                                                        by_webhook),
-                    lambda conversation, text: max_turn(servers, fake, 81_200_000 + conversation, text,
-                                                        fake.push_update))
-        finally:
-            poller.terminate()
-            poller.wait(15)
-            servers.stop()
+        def by_webhook(update: dict) -> int:
+            return fake.deliver(update, secret=SECRET, url=webhook_url)
+
+        # (queued updates wait for the poller: the warm-up round covers its start)
+        poller_vs_webhook(servers, workdir, "connectors.max.polling",
+                          {**env, "MAX_FORWARD_URL": webhook_url, "MAX_MARKER_FILE": str(workdir / "marker")},
+                          count, "MAX", "first POST /messages at the Bot API",
+                          lambda user, text, send: max_turn(servers, fake, user, text, send),
+                          by_webhook, fake.push_update, 81_000_000)
     return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="MAX channel latency (p50/p95).")
-    parser.add_argument("count", nargs="?", type=int, default=50)
-    parser.add_argument("--model", type=Path, help="a trained model (default: train if needed)")
-    arguments = parser.parse_args()
-    sys.exit(main(arguments.count, arguments.model))
+    run_from_command_line("MAX", main)

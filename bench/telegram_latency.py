@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from connectors.telegram.channel import sender_id_for
 from fakes.telegram import TOKEN, FakeTelegramAPI, text_update
@@ -103,6 +103,36 @@ def compare(servers: LocalServers, count: int, channel: str, arrival: str,
               f"p50 {statistics.median(added):+7.1f} ms   p95 {p95(added):+7.1f} ms")
 
 
+def poller_vs_webhook(servers: LocalServers, workdir: Path, poller: str, poller_env: Dict[str, str],
+                      count: int, channel: str, arrival: str, turn: Callable[[int, str, Callable[[dict], object]], float],
+                      by_webhook: Callable[[dict], object], by_polling: Callable[[dict], object], user_base: int,
+                      poller_ready: Callable[[], object] = lambda: None) -> None:
+    """Starts the channel's long-polling process (`python -m poller`, which
+    forwards to the webhook), compares the webhook and polling paths with REST
+    (users from `user_base` + 100,000 and + 200,000), then stops the poller
+    and the servers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", poller, "--timeout", "25"], cwd=ROOT, env={**os.environ, **poller_env},
+        stdout=open(workdir / "poller.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        poller_ready()
+        compare(servers, count, channel, arrival,
+                lambda conversation, text: turn(user_base + 100_000 + conversation, text, by_webhook),
+                lambda conversation, text: turn(user_base + 200_000 + conversation, text, by_polling))
+    finally:
+        process.terminate()
+        process.wait(15)
+        servers.stop()
+
+
+def run_from_command_line(channel: str, main: Callable[[int, Optional[Path]], int]) -> None:
+    parser = argparse.ArgumentParser(description=f"{channel} channel latency (p50/p95).")
+    parser.add_argument("count", nargs="?", type=int, default=50)
+    parser.add_argument("--model", type=Path, help="a trained model (default: train if needed)")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.count, arguments.model))
+
+
 def main(count: int = 50, model: Optional[Path] = None) -> int:
     model = model or train()
     with tempfile.TemporaryDirectory() as tmp, FakeTelegramAPI() as fake:
@@ -112,31 +142,17 @@ def main(count: int = 50, model: Optional[Path] = None) -> int:
         env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET}
         servers = LocalServers(workdir, model, extra_env=env, credentials=credentials)
         webhook_url = f"{servers.url}/webhooks/telegram/webhook"
-        poller = subprocess.Popen(
-            [sys.executable, "-m", "connectors.telegram.polling", "--timeout", "25"], cwd=ROOT,
-            env={**os.environ, **env, "TELEGRAM_FORWARD_URL": webhook_url},
-            stdout=open(workdir / "poller.log", "w"), stderr=subprocess.STDOUT)
-        try:
-            fake.wait_for("getUpdates", timeout=30)
 
-            def by_webhook(update: dict) -> int:
-                return fake.deliver(update, secret=SECRET, url=webhook_url)
+        def by_webhook(update: dict) -> int:
+            return fake.deliver(update, secret=SECRET, url=webhook_url)
 
-            compare(servers, count, "Telegram", "first sendMessage at the Bot API",
-                    lambda conversation, text: telegram_turn(servers, fake, 9_100_000 + conversation, text,
-                                                             by_webhook),
-                    lambda conversation, text: telegram_turn(servers, fake, 9_200_000 + conversation, text,
-                                                             fake.push_update))
-        finally:
-            poller.terminate()
-            poller.wait(15)
-            servers.stop()
+        poller_vs_webhook(servers, workdir, "connectors.telegram.polling", {**env, "TELEGRAM_FORWARD_URL": webhook_url},
+                          count, "Telegram", "first sendMessage at the Bot API",
+                          lambda chat, text, send: telegram_turn(servers, fake, chat, text, send),
+                          by_webhook, fake.push_update, 9_000_000,
+                          poller_ready=lambda: fake.wait_for("getUpdates", timeout=30))
     return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Telegram channel latency (p50/p95).")
-    parser.add_argument("count", nargs="?", type=int, default=50)
-    parser.add_argument("--model", type=Path, help="a trained model (default: train if needed)")
-    arguments = parser.parse_args()
-    sys.exit(main(arguments.count, arguments.model))
+    run_from_command_line("Telegram", main)

@@ -27,21 +27,12 @@ import yaml
 from fakes.vk import FakeVK
 from hotline.nlu.training import model_path
 from hotline.ops.local_servers import LocalServers
+from rest_latency import MESSAGES as REST_MESSAGES  # the sibling script
 
 TOKEN, SECRET, CONFIRMATION, GROUP_ID = "vk1.a.bench-token", "bench-secret", "bench-conf", 218_000_002
 
-MESSAGES = [
-    "здравствуйте",
-    "какие документы нужны для загранпаспорта",
-    "по какому номеру звонить",
-    "не приходит смс с кодом",
-    "сайт выдаёт ошибку при загрузке файла",
-    "как записаться в мфц",
-    "мне позвонили и просят код из смс",
-    "спасибо",
-    "до свидания",
-    "соедините с оператором",
-]
+# The REST bench's conversation with a request for an operator in place of the status check.
+MESSAGES = [text for text in REST_MESSAGES if not text.startswith("что с моей заявкой")] + ["соедините с оператором"]
 
 
 def percentiles(values: List[float]) -> str:
