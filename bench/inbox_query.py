@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/inbox_query.py [--copies 2000] [--days 90] [--url sqlite:////tmp/x.db]
 
-The seeded conversations of tests/workbench/seed.py (14 conversations, 14
+The seeded conversations of fakes/tracker_seed.py (14 conversations, 14
 misunderstood turns; written once through Rasa's store) are copied `copies`
 times under new conversation ids, spread over `days` days, straight into the
 events table. Then the inbox of the last 7 days and of everything is built
@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -23,11 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.workbench.seed import seed_tracker  # noqa: E402
-from workbench import inbox  # noqa: E402
+from fakes.tracker_seed import seed_tracker
+from workbench import inbox
 
 
 def build(url: str, copies: int, days: int) -> int:

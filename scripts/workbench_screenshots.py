@@ -3,7 +3,7 @@
     .venv/bin/python scripts/workbench_screenshots.py [--out docs/img] [--no-training]
 
 Plays the trainer's sitting on a temporary copy of the project, never on the
-repository: a seeded tracker DB (tests/workbench/seed.py) plus three real
+repository: a seeded tracker DB (fakes/tracker_seed.py) plus three real
 conversations with a Rasa server of its own (the current model; `make train`
 first), a trainer account, the workbench started as `make run` starts it
 (`python -m workbench`). Labels three messages, trains (a few minutes on two
@@ -150,7 +150,7 @@ def main(argv: Optional[list] = None) -> int:
     from handoff.admin import add_operator
     from hotline.db.engine import init_db
     from hotline.nlu.training import model_path
-    from tests.workbench.seed import seed_tracker
+    from fakes.tracker_seed import seed_tracker
 
     with tempfile.TemporaryDirectory(prefix="workbench-shots-") as tmp:
         tmp = Path(tmp)

@@ -11,8 +11,6 @@ from hotline.paths import ROOT
 
 PRODUCT = ("actions", "connectors", "voice", "handoff", "hotline", "workbench")
 PROJECT = PRODUCT + ("fakes", "tests")
-# bench/inbox_query.py seeds its database with tests/workbench/seed.py (named in the page too).
-BENCH_USING_TESTS = {"bench/inbox_query.py"}
 
 
 def imports_of(path: Path) -> Set[str]:
@@ -61,5 +59,5 @@ def test_no_product_package_imports_the_test_doubles_or_the_tests():
 
 def test_fakes_and_benchmarks_do_not_import_the_test_suite():
     wrong = {path for folder in ("fakes", "bench") for path, packages in project_imports(folder).items()
-             if "tests" in packages and path not in BENCH_USING_TESTS}
+             if "tests" in packages}
     assert wrong == set()

@@ -105,11 +105,11 @@ def signed_in(workbench, make_account) -> Callable[..., TrainerClient]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded_tracker(request, tmp_path_factory):
-    """An engine on a tracker DB holding tests/workbench/seed.py's conversations
+    """An engine on a tracker DB holding fakes/tracker_seed.py's conversations
     (seeded at SEEDED_AT), on SQLite (make run) and PostgreSQL (production)."""
     from sqlalchemy import create_engine
 
-    from tests.workbench.seed import SEEDED_AT, seed_tracker
+    from fakes.tracker_seed import SEEDED_AT, seed_tracker
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('tracker') / 'tracker.db'}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.workbench.seed import conversations, seed_tracker
+from fakes.tracker_seed import conversations, seed_tracker
 from workbench.review import conversation_key
 
 EMPTY_STATE = "Разговоров пока нет:"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.workbench.seed import GROUPED, LABELLABLE, PERSONAL_DATA, seed_tracker
+from fakes.tracker_seed import GROUPED, LABELLABLE, PERSONAL_DATA, seed_tracker
 from workbench import inbox, inbox_store, nlu_writer
 
 

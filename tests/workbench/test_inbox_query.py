@@ -1,5 +1,5 @@
 """The inbox query over Rasa's tracker store (workbench/inbox.py), on the
-seeded conversations of tests/workbench/seed.py, on SQLite (make run) and
+seeded conversations of fakes/tracker_seed.py, on SQLite (make run) and
 PostgreSQL (production)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import inspect
 
-from tests.workbench.seed import GROUPED, MISUNDERSTOOD, PERSONAL_DATA, SEEDED_AT
+from fakes.tracker_seed import GROUPED, MISUNDERSTOOD, PERSONAL_DATA, SEEDED_AT
 from workbench import inbox
 
 NOW = SEEDED_AT

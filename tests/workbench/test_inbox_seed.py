@@ -1,4 +1,4 @@
-"""The seeded tracker database (tests/workbench/seed.py) is Rasa's own format
+"""The seeded tracker database (fakes/tracker_seed.py) is Rasa's own format
 and its messages for labelling are new to the training and held-out data."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yaml
 
 from helpers import ROOT
 from hotline.nlu.examples import near_copy, plain
-from tests.workbench.seed import LABELLABLE, MISUNDERSTOOD, NAME_1, _store, seed_tracker
+from fakes.tracker_seed import LABELLABLE, MISUNDERSTOOD, NAME_1, _store, seed_tracker
 
 
 def _all_examples():

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from hotline.paths import ROOT
-from tests.workbench.seed import LABELLABLE
+from fakes.tracker_seed import LABELLABLE
 from workbench import files, nlu_writer
 from workbench.nlu_writer import LabelRefused, Span, add_example
 

@@ -1,6 +1,6 @@
 """Conversation review over Rasa's tracker store (workbench/review.py): the
 list with its filters and the masked transcript, on the seeded
-conversations of tests/workbench/seed.py (SQLite and PostgreSQL)."""
+conversations of fakes/tracker_seed.py (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from hotline.privacy import MASK
-from tests.workbench.seed import PERSONAL_DATA, SEEDED_AT, conversations
+from fakes.tracker_seed import PERSONAL_DATA, SEEDED_AT, conversations
 from workbench import review
 
 NOW = SEEDED_AT

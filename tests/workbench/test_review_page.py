@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from tests.workbench.seed import PERSONAL_DATA, conversations, seed_tracker
+from fakes.tracker_seed import PERSONAL_DATA, conversations, seed_tracker
 from workbench.review import conversation_key
 
 SENDERS = [c.sender_id for c in conversations()]

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine
 
 from helpers import ROOT
-from tests.workbench.seed import PERSONAL_DATA, seed_tracker
+from fakes.tracker_seed import PERSONAL_DATA, seed_tracker
 from workbench import review, stories
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -2,7 +2,7 @@
 against a real Rasa server: from «бот не понял вот эти сообщения» to a
 retrained, compared and activated model.
 
-The tracker DB holds the seeded conversations (tests/workbench/seed.py) and
+The tracker DB holds the seeded conversations (fakes/tracker_seed.py) and
 three real ones: citizens wrote something the running model misclassifies
 and, getting a wrong answer, wrote it again (the inbox's «repeated»). The
 trainer labels those three, trains (the one training of this test: ~1–2 min
@@ -49,7 +49,7 @@ def tree_digest(*paths: Path) -> str:
 def rasa(trained_model: Path, tmp_path_factory) -> Iterator[LocalServers]:
     """A Rasa server of its own (the activation swaps its model), with the
     action server, its API token, and a tracker DB that starts seeded."""
-    from tests.workbench.seed import seed_tracker
+    from fakes.tracker_seed import seed_tracker
 
     workdir = tmp_path_factory.mktemp("journey-rasa")
     seed_tracker(f"sqlite:///{workdir / 'tracker.db'}")

@@ -29,7 +29,7 @@ def project_dir(project_dir: Path) -> Path:
 def seeded(workbench_config) -> None:
     """The seeded tracker DB (before the browser: Playwright's sync API keeps
     an event loop running, and the seeder runs its own)."""
-    from tests.workbench.seed import seed_tracker
+    from fakes.tracker_seed import seed_tracker
 
     seed_tracker(workbench_config.tracker_url)
 

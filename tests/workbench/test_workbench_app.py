@@ -26,7 +26,7 @@ def test_a_trainer_signs_in_through_the_form_and_sees_the_sections(workbench, ma
 @pytest.mark.parametrize("path", sorted(SECTIONS))
 def test_every_section_is_a_built_page(workbench_config, signed_in, path):
     """Each section's real module replaced its stub (workbench/pages/stub.py)."""
-    from tests.workbench.seed import seed_tracker
+    from fakes.tracker_seed import seed_tracker
 
     seed_tracker(workbench_config.tracker_url)
     page = signed_in("trainer").get(path)

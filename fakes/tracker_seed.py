@@ -7,7 +7,7 @@ typed unmasked (a store from before the masking store, or a misconfigured
 deployment), which is the worst case the inbox's masking must survive.
 
     seed_tracker("sqlite:////tmp/tracker.db")        # tests, browser journey
-    python -m tests.workbench.seed sqlite:////tmp/tracker.db
+    python -m fakes.tracker_seed sqlite:////tmp/tracker.db
 
 What it contains is described by the module constants, so tests assert
 against them instead of repeating texts: MISUNDERSTOOD (the turns the inbox
@@ -321,6 +321,6 @@ def seed_tracker(url: str, now: Optional[dt.datetime] = None) -> List[Expected]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m tests.workbench.seed <SQLAlchemy URL of the tracker database>")
+        sys.exit("usage: python -m fakes.tracker_seed <SQLAlchemy URL of the tracker database>")
     seed_tracker(sys.argv[1])
     print(f"seeded {len(conversations())} conversations, {len(MISUNDERSTOOD)} misunderstood turns")
