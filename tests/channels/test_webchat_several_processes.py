@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from hotline.ops.ports import free_port
-from tests.channels.widget_client import WidgetCitizen
+from fakes.widget_citizen import WidgetCitizen
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
